@@ -1,0 +1,127 @@
+"""probe: what this machine and the target interpreter are. Never imports torch."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from torchsetup.errors import UsageError
+from torchsetup.probe import nvml as nvml_mod
+from torchsetup.probe.interpreter import default_python, read_interpreter
+from torchsetup.probe.model import Machine, NvidiaInfo, OSInfo, machine_from_document
+from torchsetup.probe.smi import find_nvidia_smi, read_module_version, read_nvidia_smi
+from torchsetup.probe.system import has_nvidia_device_nodes, read_os
+from torchsetup.probe.toolkit import read_toolkit
+
+DEFAULT_TIMEOUT = 5.0
+
+__all__ = ["probe_machine", "probe_nvidia", "load_probe_file", "default_python"]
+
+
+def probe_timeout(environ: Mapping[str, str]) -> float:
+    try:
+        return float(environ.get("TORCHSETUP_PROBE_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+def probe_nvidia(
+    os_info: OSInfo,
+    nvml_lib: Any = None,
+    environ: Mapping[str, str] | None = None,
+    root: Path = Path("/"),
+    timeout: float = DEFAULT_TIMEOUT,
+) -> tuple[NvidiaInfo, tuple[str, ...]]:
+    """NVML first; then nvidia-smi; then the kernel module's version file; then a diagnosis."""
+    env = os.environ if environ is None else environ
+    reading = nvml_mod.read_nvml(nvml_lib)
+    if reading.failure is None:
+        error = None
+        if not reading.gpus:
+            error = ("the NVIDIA driver is loaded but reports no GPU "
+                     "(check that the card is seated, powered and bound to the nvidia driver)")
+        return NvidiaInfo(reading.driver_version, reading.cuda_driver_version, "nvml",
+                          reading.gpus, error), reading.warnings
+
+    warnings = [f"NVML unavailable: {reading.failure}"]
+    smi_path = find_nvidia_smi(env, root)
+    smi = read_nvidia_smi(smi_path, timeout) if smi_path else None
+    if smi is not None:
+        warnings.extend(smi.warnings)
+        if smi.exit_code == 0:
+            error = None if smi.gpus else "nvidia-smi answered but lists no GPU"
+            return NvidiaInfo(smi.driver_version, smi.cuda_driver_version, "nvidia-smi",
+                              smi.gpus, error), tuple(warnings)
+
+    module_version = read_module_version(root)
+    error = _diagnose(reading, smi, module_version, os_info, root)
+    if module_version is not None:
+        return NvidiaInfo(module_version, None, "procfs", (), error), tuple(warnings)
+    return NvidiaInfo(None, None, "none", (), error), tuple(warnings)
+
+
+def _diagnose(reading: nvml_mod.NvmlReading, smi: Any, module_version: str | None,
+              os_info: OSInfo, root: Path) -> str:
+    said = (smi.output if smi is not None else "").lower()
+    smi_code = smi.exit_code if smi is not None else None
+    if (reading.failure_code == nvml_mod.LIB_RM_VERSION_MISMATCH or smi_code == 18
+            or "version mismatch" in said):
+        return ("driver/library version mismatch: the loaded kernel module and the user-space "
+                "driver differ, usually after a driver upgrade; reboot (or reload the nvidia module)")
+    if (reading.failure_code == nvml_mod.NO_PERMISSION or smi_code == 4
+            or "insufficient permissions" in said or "permission denied" in said):
+        return ("permission denied opening the NVIDIA devices (/dev/nvidia*): "
+                "check their permissions or the user's group (video/render)")
+    if smi is not None and smi.timed_out:
+        return "nvidia-smi hung and was stopped; the driver may be wedged (check dmesg, reboot)"
+    if os_info.wsl:
+        return ("WSL without GPU access: /usr/lib/wsl/lib/nvidia-smi not found; install the NVIDIA "
+                "Windows driver with WSL support and update WSL (wsl --update)")
+    if os_info.container and not has_nvidia_device_nodes(root):
+        return ("no NVIDIA driver visible: this container has no /dev/nvidia* devices; if the host "
+                "has a GPU, start the container with --gpus all and the NVIDIA Container Toolkit")
+    if module_version is not None:
+        return (f"the NVIDIA kernel module {module_version} is loaded but NVML cannot be used "
+                f"({reading.failure}); install the matching user-space driver libraries")
+    if smi is not None and smi_code not in (None, 0):
+        return f"nvidia-smi failed (exit {smi_code}): {smi.output or 'no output'}"
+    return "no NVIDIA driver found (no NVML library, no nvidia-smi, no /proc/driver/nvidia)"
+
+
+def probe_machine(
+    python: str | None = None,
+    nvml_lib: Any = None,
+    environ: Mapping[str, str] | None = None,
+    root: Path = Path("/"),
+) -> Machine:
+    env = os.environ if environ is None else environ
+    timeout = probe_timeout(env)
+    os_info = read_os(root, env)
+    python_info, installed = read_interpreter(python or default_python(env))
+    nvidia, nv_warnings = probe_nvidia(os_info, nvml_lib, env, root, timeout)
+    warnings = list(nv_warnings)
+    return Machine(
+        os=os_info,
+        python=python_info,
+        nvidia=nvidia,
+        cuda_toolkit=read_toolkit(env, root, timeout),
+        installed=installed,
+        warnings=tuple(warnings),
+    )
+
+
+def load_probe_file(path: str) -> Machine:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read probe file: {exc.strerror}",
+                         "Check the path given to --probe-file.") from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{path}: not valid JSON ({exc})",
+                         "Record a probe document with `torchsetup probe --json > FILE`.") from exc
+    return machine_from_document(data, path)

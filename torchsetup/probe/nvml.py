@@ -1,0 +1,126 @@
+"""NVIDIA facts through NVML. The only module that imports `pynvml` (nvidia-ml-py).
+
+`read_nvml(lib)` takes the NVML binding as an argument: the real `pynvml` module by default
+(imported lazily, never at import time), or in tests an object with the same functions that
+replays readings recorded on real machines. Every field is read on its own: an unsupported
+field becomes `None` plus a warning, and a lost GPU does not sink the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from torchsetup.probe.model import Gpu
+
+T = TypeVar("T")
+
+# NVML return codes (nvml.h); kept here so diagnosis works even when pynvml is absent.
+NOT_SUPPORTED = 3
+NO_PERMISSION = 4
+DRIVER_NOT_LOADED = 9
+LIBRARY_NOT_FOUND = 12
+FUNCTION_NOT_FOUND = 13
+GPU_IS_LOST = 15
+LIB_RM_VERSION_MISMATCH = 18
+
+
+@dataclass(frozen=True)
+class NvmlReading:
+    """What NVML answered. `failure` is set (with its NVML code) when NVML could not start."""
+
+    driver_version: str | None
+    cuda_driver_version: str | None
+    gpus: tuple[Gpu, ...]
+    warnings: tuple[str, ...]
+    failure: str | None = None
+    failure_code: int | None = None
+
+
+def load_pynvml() -> Any:
+    import pynvml  # deferred: costs ~10 ms and loads libnvidia-ml when called
+
+    return pynvml
+
+
+def cuda_version_from_int(value: int) -> str | None:
+    """NVML/cuDriverGetVersion encoding: 1000*major + 10*minor (12040 -> "12.4")."""
+    if value <= 0:
+        return None
+    return f"{value // 1000}.{(value % 1000) // 10}"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _error_code(exc: BaseException) -> int | None:
+    value = getattr(exc, "value", None)
+    return value if isinstance(value, int) else None
+
+
+def read_nvml(lib: Any = None) -> NvmlReading:
+    if lib is None:
+        try:
+            lib = load_pynvml()
+        except ImportError:
+            return NvmlReading(None, None, (), (), "nvidia-ml-py is not installed", None)
+    try:
+        lib.nvmlInit()
+    except Exception as exc:  # NVMLError, or OSError from a broken libnvidia-ml
+        return NvmlReading(None, None, (), (), str(exc) or type(exc).__name__, _error_code(exc))
+    warnings: list[str] = []
+    try:
+
+        def field(what: str, read: Callable[[], T]) -> T | None:
+            try:
+                return read()
+            except Exception as exc:
+                code = _error_code(exc)
+                reason = "not supported" if code == NOT_SUPPORTED else str(exc)
+                warnings.append(f"NVML: {what}: {reason}")
+                return None
+
+        driver = field("driver version", lambda: _text(lib.nvmlSystemGetDriverVersion()))
+        cuda_int = field("CUDA driver version", lambda: _cuda_driver_int(lib))
+        cuda = cuda_version_from_int(cuda_int) if cuda_int else None
+        count = field("device count", lib.nvmlDeviceGetCount) or 0
+        gpus = []
+        for index in range(count):
+            try:
+                handle = lib.nvmlDeviceGetHandleByIndex(index)
+            except Exception as exc:
+                warnings.append(f"NVML: GPU {index}: cannot be reached ({exc}); skipped")
+                continue
+            gpus.append(_read_gpu(lib, index, handle, field))
+        return NvmlReading(driver, cuda, tuple(gpus), tuple(warnings))
+    finally:
+        try:
+            lib.nvmlShutdown()
+        except Exception:
+            pass
+
+
+def _cuda_driver_int(lib: Any) -> int:
+    getter = getattr(lib, "nvmlSystemGetCudaDriverVersion_v2", None)
+    if getter is None:
+        getter = lib.nvmlSystemGetCudaDriverVersion
+    return int(getter())
+
+
+def _read_gpu(lib: Any, index: int, handle: Any, field: Callable[..., Any]) -> Gpu:
+    label = f"GPU {index}"
+    name = field(f"{label} name", lambda: _text(lib.nvmlDeviceGetName(handle)))
+    uuid = field(f"{label} UUID", lambda: _text(lib.nvmlDeviceGetUUID(handle)))
+    cc = field(f"{label} compute capability", lambda: lib.nvmlDeviceGetCudaComputeCapability(handle))
+    memory = field(f"{label} memory", lambda: lib.nvmlDeviceGetMemoryInfo(handle).total)
+    mig = field(f"{label} MIG mode", lambda: lib.nvmlDeviceGetMigMode(handle)[0])
+    return Gpu(
+        index=index,
+        name=name or "unknown GPU",
+        uuid=uuid,
+        compute_capability=f"{cc[0]}.{cc[1]}" if cc else None,
+        memory_total_mib=int(memory) // (1024 * 1024) if memory is not None else None,
+        mig=bool(mig) if mig is not None else None,
+    )

@@ -1,0 +1,53 @@
+"""Renderers for people (rich). Imported only when output goes to a person."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from torchsetup.probe.model import Machine
+
+console = Console()
+
+
+def _dash(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
+def render_machine(machine: Machine) -> None:
+    o, p, nv, tk, inst = machine.os, machine.python, machine.nvidia, machine.cuda_toolkit, machine.installed
+    top = Table.grid(padding=(0, 2))
+    top.add_column(style="bold")
+    top.add_column()
+    if o is not None:
+        flags = [name for name, on in (("WSL", o.wsl), ("container", o.container), ("Jetson", o.jetson)) if on]
+        top.add_row("OS", f"{_dash(o.system)} {_dash(o.machine)}, {_dash(o.libc)}"
+                    + (f" ({', '.join(flags)})" if flags else ""))
+    if p is not None:
+        top.add_row("Python", f"{_dash(p.version)}{' free-threaded' if p.free_threaded else ''}"
+                    f"  {_dash(p.executable)}")
+    if nv is not None:
+        if nv.driver_version:
+            top.add_row("NVIDIA driver", f"{nv.driver_version} (CUDA {_dash(nv.cuda_driver_version)})"
+                        f"  via {nv.source}")
+        else:
+            top.add_row("NVIDIA driver", "[red]not found[/red]")
+        if nv.error:
+            top.add_row("", f"[yellow]{nv.error}[/yellow]")
+    top.add_row("CUDA toolkit",
+                f"{tk.version} ({_dash(tk.nvcc or tk.home)})" if tk else "none found")
+    if inst is not None:
+        top.add_row("Installed", f"torch {_dash(inst.torch)}, torchvision {_dash(inst.torchvision)}, "
+                    f"torchaudio {_dash(inst.torchaudio)}")
+    console.print(top)
+    if nv is not None and nv.gpus:
+        table = Table(title="GPUs", title_justify="left")
+        for col in ("#", "name", "capability", "memory", "MIG", "UUID"):
+            table.add_column(col)
+        for g in nv.gpus:
+            mem = f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "—"
+            mig = "—" if g.mig is None else ("on" if g.mig else "off")
+            table.add_row(str(g.index), g.name, _dash(g.compute_capability), mem, mig, _dash(g.uuid))
+        console.print(table)
+    for warning in machine.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
