@@ -67,8 +67,6 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
-    import click
-
     try:
         app(args=args, prog_name="torchsetup", standalone_mode=False)
     except TorchsetupError as exc:
@@ -76,22 +74,20 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _report(exc.message, exc.hint)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("torchsetup: aborted\n")
         sys.exit(130)
-    except click.ClickException as exc:
-        if debug:
-            raise
-        _report(exc.format_message(), "Run `torchsetup --help` (or COMMAND --help) for usage.")
-        sys.exit(UsageError.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("torchsetup: interrupted\n")
         sys.exit(130)
     except Exception as exc:  # the last line of defence: one line, not a traceback
         if debug:
             raise
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # typer's click errors
+            _report(exc.format_message(), "Run `torchsetup COMMAND --help` for usage.")
+            sys.exit(UsageError.exit_code)
         _report(f"internal error: {type(exc).__name__}: {exc}",
                 "Re-run with --debug for the traceback and report it.")
         sys.exit(5)

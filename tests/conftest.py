@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+REFERENCE = SHARED / "reference"
+
+
+def make_venv(path: Path, with_pip: bool = False) -> Path:
+    venv.EnvBuilder(with_pip=with_pip, symlinks=True).create(path)
+    return path / "bin" / "python"
+
+
+def site_packages(python: Path) -> Path:
+    out = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return Path(out)
+
+
+def isolated_pip_env(**extra: str) -> dict[str, str]:
+    """An environment in which pip reads no machine-wide config (index, find-links, constraints)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1",
+               PIP_NO_INPUT="1", PIP_NO_CACHE_DIR="1")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def bare_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real second interpreter (a venv without pip)."""
+    return make_venv(tmp_path_factory.mktemp("bare") / "venv")
+
+
+@pytest.fixture
+def run_cli() -> Iterator[object]:
+    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        full_env = dict(os.environ if env is None else env)
+        full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+        return subprocess.run([sys.executable, "-m", "torchsetup", *args], capture_output=True,
+                              text=True, env=full_env, input=input, timeout=timeout,
+                              stdin=None if input is not None else subprocess.DEVNULL)
+    yield run
