@@ -60,6 +60,62 @@ def probe(
         render_machine(machine)
 
 
+# ------------------------------------------------------------------ matrix
+
+
+@matrix_app.command("show")
+def matrix_show(
+    torch: Annotated[str | None, typer.Option("--torch", help="PEP 440 specifier, e.g. '>=2.4'.")] = None,
+    json_out: JsonOpt = False,
+    matrix: MatrixOpt = None,
+) -> None:
+    """List releases with their companions and variants."""
+    from torchsetup.matrix import load_matrix
+    from torchsetup.matrix.view import matrix_document, select_releases
+
+    loaded = load_matrix(matrix)
+    releases = select_releases(loaded, torch)
+    if json_out:
+        emit_json(matrix_document(loaded, releases))
+    else:
+        from torchsetup.render import render_matrix
+
+        render_matrix(loaded, releases)
+
+
+@matrix_app.command("update")
+def matrix_update(
+    sources: Annotated[list[str] | None, typer.Option(
+        "--from", help="A file, folder or URL to read (repeatable). Default: the live sources.")] = None,
+    output: Annotated[str | None, typer.Option("--output", help="Where to write the matrix.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Accept a matrix that loses releases.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fetch and parse the sources, sanity-check, and write the matrix atomically."""
+    from pathlib import Path
+
+    from torchsetup.matrix import update_matrix
+    from torchsetup.matrix.sources import DEFAULT_URLS
+    from torchsetup.matrix.store import default_matrix_path
+
+    target = Path(output) if output else default_matrix_path()
+    specs = list(sources) if sources else list(DEFAULT_URLS)
+    if json_out:
+        result = update_matrix(specs, target, force=force)
+    else:
+        from torchsetup.render import fetch_progress
+
+        with fetch_progress() as progress:
+            result = update_matrix(specs, target, force=force, progress=progress)
+    if json_out:
+        emit_json({"schema": "torchsetup.matrix-update/1", "output": result.output,
+                   "releases": result.releases, "added": list(result.added),
+                   "lost": list(result.lost), "newest": result.newest})
+    else:
+        sys.stdout.write(f"wrote {result.output}: {result.releases} releases, newest {result.newest}"
+                         f" ({len(result.added)} added, {len(result.lost)} lost)\n")
+
+
 # ------------------------------------------------------------------ entry point
 
 
@@ -86,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # typer's click errors
+            if not exc.format_message().strip():  # bare `torchsetup`: help was shown
+                sys.exit(0)
             _report(exc.format_message(), "Run `torchsetup COMMAND --help` for usage.")
             sys.exit(UsageError.exit_code)
         _report(f"internal error: {type(exc).__name__}: {exc}",

@@ -51,3 +51,35 @@ def render_machine(machine: Machine) -> None:
         console.print(table)
     for warning in machine.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def render_matrix(matrix: object, releases: list) -> None:  # type: ignore[type-arg]
+    table = Table(title=f"{len(releases)} releases  ({getattr(matrix, 'path', '')})",
+                  title_justify="left")
+    for col in ("torch", "torchvision", "torchaudio", "variants", "python (linux-x86_64)"):
+        table.add_column(col)
+    for r in releases:
+        linux = r.wheels.get("linux-x86_64")
+        py = f"{linux.python[0]}–{linux.python[-1]}" if linux and linux.python else "unknown"
+        names = sorted({v.name for v in r.variants}) or ["unknown"]
+        table.add_row(r.torch, _dash(r.torchvision), _dash(r.torchaudio), " ".join(names), py)
+    console.print(table)
+
+
+class fetch_progress:  # noqa: N801 - used as a context manager
+    """A transient progress line on stderr while sources are fetched."""
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                  console=Console(stderr=True), transient=True)
+        self._progress.__enter__()
+        self._task = self._progress.add_task("reading sources")
+        return self._update
+
+    def _update(self, what: str) -> None:
+        self._progress.update(self._task, description=f"fetching {what}")
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)

@@ -1,0 +1,182 @@
+"""Read matrix inputs from files, folders and URLs, and tell each input's kind by its content."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from torchsetup.errors import EnvironmentUnusable, UsageError
+from torchsetup.matrix.build import Inputs, SourceInput, page_inputs
+from torchsetup.matrix.scrape import PageFormatError
+
+# Where the known files came from (../shared/reference/README.md; data/sources/README.md).
+KNOWN: dict[str, tuple[str, str, str | None]] = {
+    "previous-versions.md": (
+        "PyTorch previous-versions page",
+        "pytorch/pytorch.github.io _get_started/previous-versions.md @ e3f009bbc0d7509ed5c85b633313ec72aa2d1a40",
+        None),
+    "previous-versions.pytorch-kr-mirror.md": (
+        "PyTorch previous-versions page (PyTorchKR mirror)",
+        "PyTorchKR/pytorch.kr _get_started/previous-versions.md @ ec0f28f96030e15d9c25422ce9087ea6067bb252",
+        "2026-07-14"),
+    "published_versions.json": (
+        "Start Locally selector data",
+        "PyTorchKR/pytorch.kr published_versions.json @ ec0f28f96030e15d9c25422ce9087ea6067bb252 "
+        "(synced from pytorch/pytorch.github.io@5d83345)", "2026-07-14"),
+    "releases.json": (
+        "Release build/validation matrix",
+        "PyTorchKR/pytorch.kr releases.json @ ec0f28f96030e15d9c25422ce9087ea6067bb252", "2026-07-14"),
+    "cuda-driver-table.md": ("CUDA toolkit -> minimum driver tables", "shared/reference (see its header)", None),
+    "torch-arch-lists.md": ("Torch wheel GPU arch lists", "shared/reference (see its header)", None),
+    "audio-installation.2.11.rst": (
+        "TorchAudio 2.11 installation page", "https://docs.pytorch.org/audio/2.11.0/installation.html",
+        None),
+    "torch.simple.json": ("PyPI simple JSON (PEP 691) for torch", "https://pypi.org/simple/torch/",
+                          "2026-11-26"),
+    "torchvision.simple.json": ("PyPI simple JSON (PEP 691) for torchvision",
+                                "https://pypi.org/simple/torchvision/", "2026-11-26"),
+    "torchaudio.simple.json": ("PyPI simple JSON (PEP 691) for torchaudio",
+                               "https://pypi.org/simple/torchaudio/", "2026-11-26"),
+    "companion-metadata.json": (
+        "PEP 658 .metadata of torchvision/torchaudio wheels (Requires-Dist)",
+        "https://files.pythonhosted.org/... <wheel>.metadata (URL per entry)", "2026-11-26"),
+    "torchvision.info.json": ("PyPI JSON API info for torchvision (latest release)",
+                              "https://pypi.org/pypi/torchvision/json", "2026-11-26"),
+}
+TABLE_FILES = ("cuda-driver-table.md", "torch-arch-lists.md", "audio-installation.2.11.rst")
+DEFAULT_URLS = (
+    "https://raw.githubusercontent.com/pytorch/pytorch.github.io/site/_get_started/previous-versions.md",
+    "https://raw.githubusercontent.com/pytorch/pytorch.github.io/site/published_versions.json",
+    "https://raw.githubusercontent.com/pytorch/pytorch.github.io/site/releases.json",
+    "https://pypi.org/simple/torch/",
+    "https://pypi.org/simple/torchvision/",
+    "https://pypi.org/simple/torchaudio/",
+)
+
+Fetcher = Callable[[str], str]
+
+
+def fetch_url(url: str, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5) -> str:
+    """GET with a timeout and bounded retries (5xx and connection errors are retried)."""
+    import requests
+
+    headers = {"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.5, */*;q=0.1"}
+    last = ""
+    for attempt in range(retries):
+        try:
+            response = requests.get(url, timeout=timeout, headers=headers)
+            if response.status_code < 500:
+                if response.status_code != 200:
+                    raise EnvironmentUnusable(f"{url}: HTTP {response.status_code}",
+                                              "Check the URL given to --from.")
+                declared = response.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) != len(response.content):
+                    last = "truncated body"
+                else:
+                    return response.text
+            else:
+                last = f"HTTP {response.status_code}"
+        except requests.RequestException as exc:
+            last = type(exc).__name__ if "timed out" not in str(exc) else "timed out"
+            if "Read timed out" in str(exc) or "ConnectTimeout" in type(exc).__name__:
+                last = "timed out"
+        if attempt + 1 < retries:
+            time.sleep(backoff * (2**attempt))
+    raise EnvironmentUnusable(f"{url}: {last} (after {retries} tries)",
+                              "Retry later, or pass saved copies with --from FILE.")
+
+
+def _name_for_url(url: str) -> str:
+    tail = url.rstrip("/").rsplit("/", 1)[-1]
+    if "pypi.org/simple/" in url:
+        return f"{tail}.simple.json"
+    return tail
+
+
+def collect(specs: list[str], fetch: Fetcher = fetch_url,
+            progress: Callable[[str], None] | None = None) -> Inputs:
+    """Read every --from (file, folder or URL) and sort the inputs by kind."""
+    items: list[tuple[str, str, str, str | None, str]] = []  # (filename, file/url, name, retrieved, text)
+    for spec in specs:
+        if spec.startswith(("http://", "https://")):
+            if progress:
+                progress(spec)
+            text = fetch(spec)
+            items.append((_name_for_url(spec), spec, spec, date.today().isoformat(), text))
+            continue
+        path = Path(spec)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.name in KNOWN)
+            if not files:
+                raise UsageError(f"{spec}: no known matrix input in this folder",
+                                 f"Expected files such as {', '.join(list(KNOWN)[:3])}.")
+        elif path.is_file():
+            files = [path]
+        else:
+            raise UsageError(f"{spec}: no such file, folder or URL", "Check the --from argument.")
+        for file in files:
+            try:
+                text = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"{file}: cannot read: {exc}", "Check the --from argument.") from exc
+            name, address, retrieved = KNOWN.get(file.name, (file.name, str(file), None))
+            items.append((file.name, f"{file.parent.name}/{file.name}", address, retrieved, text))
+    return classify(items)
+
+
+def classify(items: list[tuple[str, str, str, str | None, str]]) -> Inputs:
+    inputs = Inputs()
+    pages = []
+    for filename, where, address, retrieved, text in items:
+        name = KNOWN.get(filename, (filename,))[0]
+        stem = filename.rsplit(".", 1)[0] if filename.endswith((".md", ".rst", ".json")) else filename
+        source = SourceInput(stem, name, address, where, retrieved, text)
+        if filename in TABLE_FILES:
+            inputs.extra_sources.append(source)
+            continue
+        data = _json(text)
+        if data is None:
+            try:
+                pages.append(page_inputs(source))
+            except PageFormatError as exc:
+                raise EnvironmentUnusable(
+                    f"{where}: not a usable previous-versions page: {exc}",
+                    "The page layout may have changed; the current matrix was left as it is.",
+                ) from exc
+            continue
+        if "latest_stable" in data and "versions" in data:
+            inputs.published = (source, data)
+        elif "release" in data and "nightly" in data:
+            inputs.build_matrix = (source, data)
+        elif "files" in data and "name" in data:
+            inputs.pypi_simple[str(data["name"]).lower()] = (source, data)
+        elif "info" in data:
+            inputs.pypi_info[str(data["info"].get("name", "")).lower()] = (source, data)
+        elif any(isinstance(v, dict) for v in data.values()) and {"torchvision", "torchaudio"} & set(data):
+            inputs.companion_metadata = (source, data)
+        else:
+            raise EnvironmentUnusable(f"{where}: JSON of an unknown kind",
+                                      "Pass the selector data, PyPI simple JSON or a page copy.")
+    # the upstream page before any mirror: its sections win where both have a release
+    pages.sort(key=lambda sp: "mirror" in sp[0].id)
+    inputs.pages = pages
+    if not inputs.pages:
+        raise EnvironmentUnusable("no previous-versions page among the inputs",
+                                  "Pass a copy of previous-versions.md with --from.")
+    return inputs
+
+
+def _json(text: str) -> Any:
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise EnvironmentUnusable(f"truncated or corrupt JSON input ({exc})",
+                                  "Fetch the file again; the current matrix was left as it is.") from exc
+    return data if isinstance(data, dict) else None

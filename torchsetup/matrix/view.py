@@ -1,0 +1,47 @@
+"""Selecting and presenting matrix releases (shared by `matrix show` and other commands)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from torchsetup.errors import UsageError
+from torchsetup.matrix.store import Matrix, Release
+
+
+def parse_spec(spec: str | None) -> SpecifierSet | None:
+    if not spec:
+        return None
+    text = spec.strip()
+    if text[0].isdigit():
+        text = "==" + text
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier as exc:
+        raise UsageError(f"invalid torch specifier {spec!r}",
+                         "Use a PEP 440 specifier such as '==2.5.1' or '>=2.4,<2.7'.") from exc
+
+
+def select_releases(matrix: Matrix, spec: str | None) -> list[Release]:
+    wanted = parse_spec(spec)
+    chosen = [r for r in matrix.releases if wanted is None or wanted.contains(r.torch)]
+    if spec and not chosen:
+        raise UsageError(f"no release in the matrix matches {spec!r}",
+                         f"The matrix covers {matrix.releases[-1].torch} to {matrix.releases[0].torch}.")
+    return chosen
+
+
+def matrix_document(matrix: Matrix, releases: list[Release]) -> dict[str, Any]:
+    return {
+        "schema": "torchsetup.matrix/1",
+        "matrix": matrix.path,
+        "generated_at": matrix.generated_at,
+        "releases": [
+            {"torch": r.torch, "torchvision": r.torchvision, "torchaudio": r.torchaudio,
+             "torchaudio_note": r.torchaudio_note, "source": r.source, "unknown": list(r.unknown),
+             "variants": [{"name": v.name, "platforms": list(v.platforms), "index_url": v.index_url,
+                           "form": v.form, "source": v.source} for v in r.variants],
+             "python": {k: list(w.python) for k, w in r.wheels.items()}}
+            for r in releases],
+    }
