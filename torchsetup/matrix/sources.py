@@ -81,9 +81,12 @@ def fetch_url(url: str, timeout: float = 20.0, retries: int = 3, backoff: float 
             else:
                 last = f"HTTP {response.status_code}"
         except requests.RequestException as exc:
-            last = type(exc).__name__ if "timed out" not in str(exc) else "timed out"
-            if "Read timed out" in str(exc) or "ConnectTimeout" in type(exc).__name__:
+            if isinstance(exc, requests.Timeout) or "timed out" in str(exc):
                 last = "timed out"
+            elif isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in str(exc):
+                last = "truncated body"
+            else:
+                last = f"{type(exc).__name__}: {exc}"
         if attempt + 1 < retries:
             time.sleep(backoff * (2**attempt))
     raise EnvironmentUnusable(f"{url}: {last} (after {retries} tries)",
