@@ -205,7 +205,8 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
         for version in enrich.versions_of(data):
             if not _is_release(version) or version in releases or Version(version) < Version("1.0"):
                 continue
-            releases[version] = _index_only_release(version, source.id, vision_pins, audio_pins)
+            releases[version] = _index_only_release(version, source.id, vision_pins, audio_pins,
+                                                    wheels.get(version, {}))
 
     stable_pythons: tuple[str, list[str]] | None = None
     if inputs.build_matrix:
@@ -257,7 +258,8 @@ def _is_release(version: str) -> bool:
 
 
 def _index_only_release(version: str, source_id: str, vision_pins: list[tuple[str, str, str]],
-                        audio_pins: list[tuple[str, str, str]]) -> dict[str, Any]:
+                        audio_pins: list[tuple[str, str, str]],
+                        wheels: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A release the package index lists but no install page covers: what can be established."""
     minor = ".".join(version.split(".")[:2])
     vision = companion_for(version, vision_pins)
@@ -277,12 +279,13 @@ def _index_only_release(version: str, source_id: str, vision_pins: list[tuple[st
                 "torchaudio_pin": audio[0] if audio else None,
                 "source": knowledge.SHIPPED_CUDA_SOURCE,
                 "pypi_default": name == default})
+    else:
+        unknown.append("variants")
+    if any(key.startswith("macos") for key in wheels):  # PyPI itself is the macOS build
         variants.append({"name": "cpu", "platforms": ["macos"], "index_url": None,
                          "install": {"form": "pypi", "line": f"pip install torch=={version}"},
                          "torch_pin": version, "torchvision_pin": vision[0] if vision else None,
                          "torchaudio_pin": None, "source": source_id})
-    else:
-        unknown.append("variants")
     return {"torch": version, "title": f"v{version}", "source": source_id,
             "torchvision": vision[0] if vision else None,
             "torchaudio": audio[0] if audio else None,
