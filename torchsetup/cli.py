@@ -60,6 +60,107 @@ def probe(
         render_machine(machine)
 
 
+# ------------------------------------------------------------------ resolve
+
+TorchOpt = Annotated[str | None, typer.Option("--torch", help="PEP 440 specifier, e.g. '==2.5.1'.")]
+VariantOpt = Annotated[str | None, typer.Option("--variant", help="Force a variant: cpu, cu126, ...")]
+ProbeFilesOpt = Annotated[list[str] | None, typer.Option(
+    "--probe-file", help="Recorded probe document(s); several = one plan for the whole fleet.")]
+
+
+def plan_request(torch: str | None, variant: str | None, no_torchvision: bool, no_torchaudio: bool,
+                 python_version: str | None, platform: str | None, allow_cpu: bool,
+                 for_extensions: bool, python: str, installer: str, index_strategy: str,
+                 index_base: str | None, allow_insecure_index: bool) -> Any:
+    import os
+
+    from torchsetup.command import CommandOptions, check_index_base
+    from torchsetup.resolve import Request
+
+    base = index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
+    check_index_base(base, allow_insecure_index)
+    if installer == "auto":
+        import shutil
+
+        installer = "uv" if shutil.which("uv") else "pip"
+    if python_version is not None and not _valid_python_version(python_version):
+        raise UsageError(f"not a Python version: {python_version!r}", "Use e.g. 3.12 or 3.14t.")
+    return Request(torch=torch, variant=variant, torchvision=not no_torchvision,
+                   torchaudio=not no_torchaudio, python_version=python_version, platform=platform,
+                   allow_cpu=allow_cpu, for_extensions=for_extensions,
+                   command=CommandOptions(python=python, installer=installer, strategy=index_strategy,
+                                          index_base=base, allow_insecure_index=allow_insecure_index))
+
+
+def _valid_python_version(text: str) -> bool:
+    import re
+
+    return re.fullmatch(r"3\.\d+t?", text) is not None
+
+
+def machines_for(python: str | None, probe_files: list[str] | None) -> tuple[list[Any], list[str], str]:
+    """The machines to plan for, their labels, and the interpreter the command names."""
+    from torchsetup.probe import default_python, load_probe_file, probe_machine
+
+    if probe_files:
+        machines = [load_probe_file(f) for f in probe_files]
+        exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
+        return machines, list(probe_files), exe
+    target = python or default_python()
+    machine = probe_machine(target)
+    return [machine], ["this machine"], target
+
+
+PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64", "macos-x86_64")
+
+
+@app.command()
+def resolve(
+    json_out: JsonOpt = False,
+    python: PythonOpt = None,
+    probe_file: ProbeFilesOpt = None,
+    torch: TorchOpt = None,
+    variant: VariantOpt = None,
+    no_torchvision: Annotated[bool, typer.Option("--no-torchvision")] = False,
+    no_torchaudio: Annotated[bool, typer.Option("--no-torchaudio")] = False,
+    python_version: Annotated[str | None, typer.Option(
+        "--python-version", help="Plan for another Python, e.g. 3.12 or 3.14t.")] = None,
+    platform: Annotated[str | None, typer.Option(
+        "--platform", help=f"Plan for another platform: {', '.join(PLATFORMS)}.")] = None,
+    allow_cpu: Annotated[bool, typer.Option("--allow-cpu", help="Accept a CPU build on a GPU machine.")] = False,
+    for_extensions: Annotated[bool, typer.Option(
+        "--for-extensions", help="You build CUDA extensions: match the local toolkit's major.")] = False,
+    matrix: MatrixOpt = None,
+    installer: Annotated[str, typer.Option("--installer", help="pip, uv or auto.")] = "pip",
+    index_strategy: Annotated[str, typer.Option("--index-strategy", help="extra or index.")] = "extra",
+    index_base: Annotated[str | None, typer.Option("--index-base", help="Mirror of the PyTorch index.")] = None,
+    allow_insecure_index: Annotated[bool, typer.Option("--allow-insecure-index")] = False,
+) -> None:
+    """Which torch/torchvision/torchaudio build fits, and why every other one does not."""
+    from torchsetup.matrix import load_matrix
+    from torchsetup.resolve import resolution_document
+    from torchsetup.resolve import resolve as run_resolve
+
+    if platform is not None and platform not in PLATFORMS:
+        raise UsageError(f"unknown platform {platform!r}", f"Use one of {', '.join(PLATFORMS)}.")
+    loaded = load_matrix(matrix)
+    machines, labels, exe = machines_for(python, probe_file)
+    request = plan_request(torch, variant, no_torchvision, no_torchaudio, python_version, platform,
+                           allow_cpu, for_extensions, exe, installer, index_strategy, index_base,
+                           allow_insecure_index)
+    result = run_resolve(machines, loaded, request, labels)
+    if json_out:
+        emit_json(resolution_document(result))
+    else:
+        from torchsetup.render import render_resolution
+
+        render_resolution(result)
+    if not result.ok:
+        if not json_out:
+            _report(result.error or "no build fits", result.hint)
+        finish(3)
+
+
 # ------------------------------------------------------------------ matrix
 
 
@@ -124,7 +225,9 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     try:
-        app(args=args, prog_name="torchsetup", standalone_mode=False)
+        code = app(args=args, prog_name="torchsetup", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except TorchsetupError as exc:
         if debug:
             raise

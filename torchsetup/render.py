@@ -83,3 +83,30 @@ class fetch_progress:  # noqa: N801 - used as a context manager
 
     def __exit__(self, *exc: object) -> None:
         self._progress.__exit__(None, None, None)
+
+
+def shell_line(argv: list[str] | tuple[str, ...]) -> str:
+    import shlex
+
+    return shlex.join(argv)
+
+
+def render_resolution(res: object) -> None:
+    plan = getattr(res, "plan", None)
+    rejected = list(getattr(res, "rejected", ()))
+    if plan is not None:
+        console.print(f"[bold green]torch {plan.torch}[/bold green] ({plan.variant})"
+                      f"  torchvision {_dash(plan.torchvision)}  torchaudio {_dash(plan.torchaudio)}")
+        console.print(f"[bold]command:[/bold] {shell_line(plan.command)}", soft_wrap=True)
+        for note in plan.notes:
+            console.print(f"[yellow]note:[/yellow] {note}")
+        near = [r for r in rejected if r.torch == plan.torch] or rejected[:6]
+    else:
+        near = rejected[:10]
+    if near:
+        table = Table(title="nearest alternatives and why they lost", title_justify="left")
+        for col in ("torch", "variant", "reason"):
+            table.add_column(col)
+        for r in near[:10]:
+            table.add_row(r.torch, r.variant, r.reason)
+        console.print(table)

@@ -1,0 +1,86 @@
+"""Plan -> the exact install argv (pip or uv, index strategy, mirror). Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torchsetup.errors import UsageError
+
+PYTORCH_INDEX_BASE = "https://download.pytorch.org/whl"
+STRATEGIES = ("extra", "index")
+INSTALLERS = ("pip", "uv")
+
+
+@dataclass(frozen=True)
+class CommandOptions:
+    python: str = "python"
+    installer: str = "pip"  # pip | uv
+    strategy: str = "extra"  # extra | index
+    index_base: str | None = None  # a mirror of https://download.pytorch.org/whl
+    allow_insecure_index: bool = False
+
+
+@dataclass(frozen=True)
+class Pins:
+    """What to install: the variant's form and the exact requirement strings."""
+
+    variant: str
+    form: str  # index-url | extra-index-url | find-links | pypi | download
+    index_url: str | None
+    requirements: tuple[str, ...]  # ("torch==2.5.1", "torchvision==0.20.1", ...)
+
+
+def check_index_base(base: str | None, allow_insecure: bool) -> None:
+    if base is None:
+        return
+    if base.startswith("http://") and not allow_insecure:
+        raise UsageError(f"refusing a plain-http package index: {base}",
+                         "Use an https:// mirror, or pass --allow-insecure-index if you trust "
+                         "the network between you and it.")
+    if not base.startswith(("https://", "http://", "file://")):
+        raise UsageError(f"not an index URL: {base}",
+                         "Give --index-base as https://host/path (a mirror of "
+                         f"{PYTORCH_INDEX_BASE}).")
+
+
+def mirrored(url: str | None, base: str | None) -> str | None:
+    if url is None or base is None or not url.startswith(PYTORCH_INDEX_BASE):
+        return url
+    return base.rstrip("/") + url[len(PYTORCH_INDEX_BASE):]
+
+
+def _with_local(requirement: str, variant: str) -> str:
+    if "+" in requirement or "==" not in requirement:
+        return requirement
+    return f"{requirement}+{variant}"
+
+
+def _without_local(requirement: str) -> str:
+    return requirement.split("+", 1)[0]
+
+
+def install_argv(pins: Pins, options: CommandOptions) -> list[str]:
+    check_index_base(options.index_base, options.allow_insecure_index)
+    if options.strategy not in STRATEGIES:
+        raise UsageError(f"unknown index strategy {options.strategy!r}",
+                         "Use --index-strategy extra or --index-strategy index.")
+    url = mirrored(pins.index_url, options.index_base)
+    reqs = list(pins.requirements)
+    index_args: list[str] = []
+    if url is None or pins.form == "pypi":
+        pass  # the default package index is the PyTorch build (macOS, some CUDA defaults)
+    elif pins.form in ("find-links", "download"):
+        index_args = ["--find-links", url] if options.installer == "uv" else ["-f", url]
+    elif options.strategy == "index":
+        reqs = [_without_local(r) for r in reqs]
+        index_args = ["--index-url", url]
+    else:
+        # the primary index stays; pin the local version so a same-numbered build from the
+        # primary index cannot win
+        reqs = [_with_local(r, pins.variant) for r in reqs]
+        index_args = ["--extra-index-url", url]
+    if options.installer == "uv":
+        return ["uv", "pip", "install", "--python", options.python, *reqs, *index_args]
+    if options.installer != "pip":
+        raise UsageError(f"unknown installer {options.installer!r}", "Use --installer pip or uv.")
+    return [options.python, "-m", "pip", "install", *reqs, *index_args]

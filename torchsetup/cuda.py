@@ -1,0 +1,101 @@
+"""CUDA facts as pure functions over the matrix tables: driver minimums and GPU coverage."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from torchsetup.matrix.store import ArchList, Matrix, Variant
+
+Capability = tuple[int, int]
+
+
+def parse_driver(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    parts = re.findall(r"\d+", text)
+    return tuple(int(p) for p in parts) if parts else None
+
+
+def parse_cuda(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    match = re.match(r"(\d+)\.(\d+)", text)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def fmt_cap(cap: Capability) -> str:
+    return f"sm_{cap[0]}{cap[1]}"
+
+
+def fmt_cuda(cuda: tuple[int, int]) -> str:
+    return f"{cuda[0]}.{cuda[1]}"
+
+
+def min_driver_for(matrix: Matrix, variant: str, system: str) -> tuple[str, str] | None:
+    """(minimum driver, source) a cuXYZ wheel needs on `system` (Linux/Windows), or None if unknown.
+
+    The most specific prefix wins: cu110 and cu102 have their own rows; cu11x, cu12x and cu13x
+    use their family's minor-version-compatibility minimum.
+    """
+    best: tuple[int, str, str] | None = None
+    for prefix, linux, windows, source in matrix.driver_minimums:
+        if variant.startswith(prefix) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), windows if system == "Windows" else linux, source)
+    return (best[1], best[2]) if best else None
+
+
+def driver_cuda(matrix: Matrix, driver: str | None, reported: str | None, system: str
+                ) -> tuple[int, int] | None:
+    """The highest CUDA the driver fully supports: its own report, else the toolkit-driver table."""
+    own = parse_cuda(reported)
+    if own:
+        return own
+    version = parse_driver(driver)
+    if version is None:
+        return None
+    for cuda, linux, windows in matrix.toolkit_drivers:  # newest first
+        needed = parse_driver(windows if system == "Windows" else linux)
+        if needed and version >= needed:
+            return parse_cuda(cuda)
+    return None
+
+
+def arch_list_for(matrix: Matrix, torch: str, variant: str, platform: str) -> ArchList | None:
+    minor = ".".join(torch.split(".")[:2])
+    for wanted in (torch, minor):
+        for arch in matrix.arch_lists:
+            if arch.variant == variant and arch.platform == platform and wanted in arch.torch:
+                return arch
+    return None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    ok: bool
+    via: str  # "sm_80 SASS" | "compute_120 PTX" | ""
+    needs_ptx_jit: bool = False
+
+
+def covers(arch: ArchList, cap: Capability) -> Coverage:
+    """Same-major SASS with minor <= the GPU's, else PTX for an arch <= the GPU's."""
+    sass = [a for a in arch.sass if a[0] == cap[0] and a[1] <= cap[1]]
+    if sass:
+        return Coverage(True, f"{fmt_cap(max(sass))} SASS")
+    ptx = [a for a in arch.ptx if a <= cap]
+    if ptx:
+        best = max(ptx)
+        return Coverage(True, f"compute_{best[0]}{best[1]} PTX", needs_ptx_jit=True)
+    return Coverage(False, "")
+
+
+def describe_arch(arch: ArchList) -> str:
+    sass = arch.sass
+    text = f"{fmt_cap(min(sass))}..{fmt_cap(max(sass))}" if sass else "no SASS"
+    if arch.ptx:
+        text += " + PTX " + ", ".join(f"compute_{a[0]}{a[1]}" for a in arch.ptx)
+    return text
+
+
+def is_cuda(variant: Variant) -> bool:
+    return variant.cuda is not None

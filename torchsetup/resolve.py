@@ -1,0 +1,265 @@
+"""Machine(s) + Matrix + Request -> a Plan, or "no fit" with every candidate's reason. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from torchsetup import cuda
+from torchsetup.command import CommandOptions, Pins, install_argv, mirrored
+from torchsetup.matrix.store import Matrix, Release, Variant
+from torchsetup.matrix.view import parse_spec
+from torchsetup.probe.model import Machine
+from torchsetup.rules import GPUS, UNUSABLE, Target, Verdict, check_variant, target_from_machine
+
+RESOLVE_SCHEMA = "torchsetup.resolve/1"
+JETPACK = ("Jetson (aarch64 + Tegra) needs NVIDIA's JetPack builds of torch, not the desktop "
+           "wheels: see https://docs.nvidia.com/deeplearning/frameworks/install-pytorch-jetson-platform/")
+
+
+@dataclass(frozen=True)
+class Request:
+    torch: str | None = None  # PEP 440 specifier
+    variant: str | None = None  # forced variant
+    torchvision: bool = True
+    torchaudio: bool = True
+    python_version: str | None = None  # "3.12" or "3.14t": plan for another interpreter
+    platform: str | None = None  # "linux-x86_64", ...: plan for another machine
+    allow_cpu: bool = False
+    for_extensions: bool = False
+    command: CommandOptions = field(default_factory=CommandOptions)
+
+
+@dataclass(frozen=True)
+class Plan:
+    torch: str
+    torchvision: str | None
+    torchaudio: str | None
+    variant: str
+    index_url: str | None
+    command: tuple[str, ...]
+    notes: tuple[str, ...]
+    form: str = "index-url"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    torch: str
+    variant: str
+    reason: str
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    ok: bool
+    plan: Plan | None
+    rejected: tuple[Rejection, ...]
+    error: str | None = None
+    hint: str | None = None
+
+
+def _labels(machines: list[Machine], labels: list[str] | None) -> list[str]:
+    if labels and len(labels) == len(machines):
+        return labels
+    return ["this machine"] if len(machines) == 1 else [f"machine {i + 1}" for i in range(len(machines))]
+
+
+def _pins(release: Release, variant: Variant, request: Request) -> Pins:
+    reqs = [f"torch=={variant.torch_pin}"]
+    vision = variant.torchvision_pin or release.torchvision
+    audio = variant.torchaudio_pin or release.torchaudio
+    if request.torchvision and vision:
+        reqs.append(f"torchvision=={vision}")
+    if request.torchaudio and audio:
+        reqs.append(f"torchaudio=={audio}")
+    return Pins(variant.name, variant.form, variant.index_url, tuple(reqs))
+
+
+def make_plan(release: Release, variant: Variant, request: Request, notes: list[str]) -> Plan:
+    pins = _pins(release, variant, request)
+    argv = install_argv(pins, request.command)
+    vision = (variant.torchvision_pin or release.torchvision) if request.torchvision else None
+    audio = (variant.torchaudio_pin or release.torchaudio) if request.torchaudio else None
+    if request.torchaudio and audio is None:
+        notes.append(release.torchaudio_note or f"torch {release.torch} has no torchaudio release")
+    return Plan(torch=release.torch, torchvision=vision.split("+")[0] if vision else None,
+                torchaudio=audio.split("+")[0] if audio else None, variant=variant.name,
+                index_url=mirrored(variant.index_url, request.command.index_base),
+                command=tuple(argv), notes=tuple(dict.fromkeys(notes)), form=variant.form)
+
+
+def _preference(variant: Variant, full: bool) -> tuple[int, int, int]:
+    """Higher is better: fully supported CUDA > minor-compatible CUDA > CPU; then higher CUDA."""
+    wheel_cuda = variant.cuda
+    if wheel_cuda is None:
+        return (0, 0, 0)
+    return (2 if full else 1, wheel_cuda[0], wheel_cuda[1])
+
+
+def resolve(machines: list[Machine], matrix: Matrix, request: Request,
+            labels: list[str] | None = None) -> Resolution:
+    spec = parse_spec(request.torch)
+    names = _labels(machines, labels)
+    targets = [target_from_machine(m, matrix, n, request.platform, request.python_version)
+               for m, n in zip(machines, names, strict=True)]
+    jetsons = [t for t in targets if t.jetson]
+    if jetsons and request.variant != "cpu":
+        return Resolution(False, None, (), f"{jetsons[0].label}: {JETPACK}",
+                          "Install NVIDIA's JetPack torch wheel, or pass --variant cpu for a CPU build.")
+    families = {t.family for t in targets}
+    if request.variant:
+        known = {v.name for r in matrix.releases for v in r.variants}
+        hosts = {p for r in matrix.releases for v in r.variants if v.name == request.variant
+                 for p in v.platforms}
+        if request.variant not in known:
+            return Resolution(False, None, (), f"no release in the matrix has a {request.variant!r} build",
+                              "Run `torchsetup matrix show` to see the variants.")
+        missing = families - hosts
+        if missing:
+            where = ", ".join(sorted(hosts))
+            extra = (" macOS gets the default PyPI build (MPS on Apple silicon)."
+                     if "macos" in missing else "")
+            return Resolution(False, None, (), f"{request.variant} builds exist only for {where}; "
+                              f"not for {', '.join(sorted(missing))}.{extra}",
+                              "Drop --variant to let torchsetup choose.")
+    fleet_has_gpu = any(t.gpu_state == GPUS for t in targets)
+    unique = list({_signature(t): t for t in targets}.values())
+    rejected: list[Rejection] = []
+    for release in matrix.releases:
+        if spec is not None and not spec.contains(release.torch):
+            continue
+        if not release.variants or (request.torchvision and release.torchvision is None):
+            what = ("its build variants are not established by the sources" if not release.variants
+                    else "no torchvision is known for it (pass --no-torchvision for torch alone)")
+            rejected.append(Rejection(release.torch, "*", f"torch {release.torch}: {what}", "data"))
+            continue
+        passing: list[tuple[tuple[int, int, int], Variant, list[str]]] = []
+        for variant in release.variants:
+            if not families <= set(variant.platforms):
+                continue
+            if request.variant and variant.name != request.variant:
+                continue
+            notes: list[str] = []
+            full = True
+            failure: Verdict | None = None
+            for t in unique:
+                verdict = check_variant(matrix, release, variant, t, fleet_has_gpu=fleet_has_gpu,
+                                        forced=bool(request.variant), allow_cpu=request.allow_cpu,
+                                        for_extensions=request.for_extensions)
+                if verdict.failure:
+                    failure = verdict
+                    break
+                notes.extend(verdict.notes)
+                full = full and verdict.full_support
+            if failure is not None:
+                rejected.append(Rejection(release.torch, variant.name, failure.failure or "",
+                                          failure.kind or ""))
+            else:
+                passing.append((_preference(variant, full), variant, notes))
+        if not passing:
+            continue
+        passing.sort(key=lambda p: p[0], reverse=True)
+        best, variant, notes = passing[0]
+        if fleet_has_gpu and best[0] == 0 and not request.allow_cpu and not request.variant:
+            for _, v, _ in passing:
+                rejected.append(Rejection(release.torch, v.name, "a CPU-only build on a machine "
+                                          "with an NVIDIA GPU (pass --allow-cpu)", "cpu"))
+            continue
+        for pref, other, _ in passing[1:]:
+            rejected.append(Rejection(release.torch, other.name, _why_not(best, pref, variant, other),
+                                      "preference"))
+        newer = _newer_fix(rejected, release.torch)
+        if newer:
+            notes.append(newer)
+        return Resolution(True, make_plan(release, variant, request, notes), tuple(rejected))
+    return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets, families))
+
+
+def _why_not(best: tuple[int, int, int], pref: tuple[int, int, int], chosen: Variant,
+             other: Variant) -> str:
+    if pref[0] == 0:
+        return f"CPU-only; {chosen.name} uses the GPU"
+    if pref[0] < best[0]:
+        return f"runs only through minor-version compatibility; {chosen.name} is fully supported"
+    return f"lower CUDA than {chosen.name}"
+
+
+def _newer_fix(rejected: list[Rejection], chosen_torch: str) -> str | None:
+    """When newer torch lost only to the driver, say which driver would unlock it."""
+    for r in rejected:
+        if r.torch != chosen_torch and r.kind == "driver" and "needs driver ≥" in r.reason:
+            minimum = r.reason.split("needs driver ≥ ")[1].split(" ")[0].rstrip(";")
+            return (f"newer torch needs a newer driver: with driver ≥ {minimum} torch {r.torch} "
+                    f"({r.variant}) would fit")
+    return None
+
+
+def _newest_with_kernels(matrix: Matrix, targets: list[Target], families: set[str]) -> str | None:
+    """The newest torch+variant with kernels for every GPU, whatever the driver says."""
+    gpu_targets = [t for t in targets if t.gpu_state == GPUS]
+    if not gpu_targets:
+        return None
+    for release in matrix.releases:
+        for variant in release.variants:
+            if variant.cuda is None or not families <= set(variant.platforms):
+                continue
+            ok = True
+            for t in gpu_targets:
+                arch = cuda.arch_list_for(matrix, release.torch, variant.name, t.platform)
+                caps = [g.capability for g in t.gpus if g.capability]
+                if arch is None or not all(cuda.covers(arch, c).ok for c in caps):
+                    ok = False
+                    break
+            if ok:
+                return f"{release.torch} ({variant.name})"
+    return None
+
+
+def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
+            newest_with_kernels: str | None) -> Resolution:
+    if not rejected:
+        return Resolution(False, None, (), f"no release matches torch{request.torch or ''}",
+                          "Run `torchsetup matrix show` to see the releases.")
+    hints = []
+    driver_fix = next((r for r in rejected if r.kind == "driver" and "needs driver ≥" in r.reason), None)
+    if driver_fix:
+        minimum = driver_fix.reason.split("needs driver ≥ ")[1].split(" ")[0].rstrip(";")
+        hints.append(f"upgrade the NVIDIA driver to ≥ {minimum} for torch {driver_fix.torch} "
+                     f"({driver_fix.variant})")
+    if newest_with_kernels:
+        hints.append(f"the newest torch with kernels for these GPUs is {newest_with_kernels}")
+    elif any(t.gpu_state == GPUS for t in targets):
+        hints.append("no torch in the matrix has kernels for every GPU here")
+    if {r.kind for r in rejected if r.kind != "data"} == {"python"}:
+        hints.append("use a Python that release supports (named above) with --python PATH")
+    elif any(t.gpu_state in (GPUS, UNUSABLE) for t in targets) and not request.allow_cpu:
+        hints.append("or pass --allow-cpu for a CPU-only build")
+    first = rejected[0]
+    error = f"no build fits: {first.reason}" if len({r.kind for r in rejected}) == 1 else (
+        f"no build fits ({len(rejected)} candidates rejected; first: torch {first.torch} "
+        f"{first.variant}: {first.reason})")
+    return Resolution(False, None, tuple(rejected), error, "; ".join(hints) or
+                      "Relax --torch/--variant, or check the probe (torchsetup probe).")
+
+
+def _signature(t: Target) -> tuple[Any, ...]:
+    return (t.system, t.platform, t.python, t.glibc, t.driver, t.driver_cuda, t.gpu_state,
+            tuple(sorted({(g.name, g.compute_capability) for g in t.gpus})), t.toolkit, t.wsl,
+            t.container, t.nvidia_error)
+
+
+def resolution_document(res: Resolution) -> dict[str, Any]:
+    plan = None
+    if res.plan is not None:
+        p = res.plan
+        plan = {"torch": p.torch, "torchvision": p.torchvision, "torchaudio": p.torchaudio,
+                "variant": p.variant, "index_url": p.index_url, "command": list(p.command),
+                "notes": list(p.notes)}
+    return {"schema": RESOLVE_SCHEMA, "ok": res.ok, "plan": plan,
+            "rejected": [{"torch": r.torch, "variant": r.variant, "reason": r.reason}
+                         for r in res.rejected],
+            "error": res.error}
+
+
+__all__ = ["Request", "Plan", "Rejection", "Resolution", "resolve", "resolution_document", "cuda"]
