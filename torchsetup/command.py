@@ -13,7 +13,7 @@ INSTALLERS = ("pip", "uv")
 
 @dataclass(frozen=True)
 class CommandOptions:
-    python: str = "python"
+    python: str = "python"  # resolve() puts the target interpreter here when left as "python"
     installer: str = "pip"  # pip | uv
     strategy: str = "extra"  # extra | index
     index_base: str | None = None  # a mirror of https://download.pytorch.org/whl

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from torchsetup import cuda
@@ -101,6 +101,10 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
             labels: list[str] | None = None) -> Resolution:
     spec = parse_spec(request.torch)
     names = _labels(machines, labels)
+    if request.command.python == "python" and machines and machines[0].python \
+            and machines[0].python.executable:
+        request = replace(request, command=replace(request.command,
+                                                   python=machines[0].python.executable))
     targets = [target_from_machine(m, matrix, n, request.platform, request.python_version)
                for m, n in zip(machines, names, strict=True)]
     jetsons = [t for t in targets if t.jetson]
