@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 import time
@@ -40,10 +41,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", str(len(PAGE)))
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(PAGE[: len(PAGE) // 3])
-            except (BrokenPipeError, ConnectionResetError):
-                pass
         elif self.path == "/newlayout.md":
             self._send(200, b"<html><h3>v2.99.0</h3><p>Install with our new widget</p></html>")
         else:

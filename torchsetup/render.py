@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from torchsetup.matrix.store import Matrix, Release
 from torchsetup.probe.model import Machine
 
 console = Console()
@@ -53,8 +54,8 @@ def render_machine(machine: Machine) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
-def render_matrix(matrix: object, releases: list) -> None:  # type: ignore[type-arg]
-    table = Table(title=f"{len(releases)} releases  ({getattr(matrix, 'path', '')})",
+def render_matrix(matrix: Matrix, releases: list[Release]) -> None:
+    table = Table(title=f"{len(releases)} releases  ({matrix.path})",
                   title_justify="left")
     for col in ("torch", "torchvision", "torchaudio", "variants", "python (linux-x86_64)"):
         table.add_column(col)

@@ -160,6 +160,7 @@ def parse_previous_versions(text: str) -> list[PageRelease]:
         if parsed is None:
             continue
         form, url, pins = parsed
+        platforms: tuple[str, ...]
         if section == "osx":
             name, platforms = "cpu", ("macos",)
         elif label is None:

@@ -8,6 +8,7 @@ field becomes `None` plus a warning, and a lost GPU does not sink the others.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -96,10 +97,8 @@ def read_nvml(lib: Any = None) -> NvmlReading:
             gpus.append(_read_gpu(lib, index, handle, field))
         return NvmlReading(driver, cuda, tuple(gpus), tuple(warnings))
     finally:
-        try:
+        with contextlib.suppress(Exception):
             lib.nvmlShutdown()
-        except Exception:
-            pass
 
 
 def _cuda_driver_int(lib: Any) -> int:
