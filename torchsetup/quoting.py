@@ -1,0 +1,29 @@
+"""Quote an argv for a POSIX shell or PowerShell, so a printed command can be pasted as is."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+_PS_SAFE = re.compile(r"^[A-Za-z0-9_./:=+,@\\-]+$")
+
+
+def posix(argv: list[str] | tuple[str, ...]) -> str:
+    return shlex.join(argv)
+
+
+def powershell_word(word: str) -> str:
+    if word and _PS_SAFE.match(word):
+        return word
+    return "'" + word.replace("'", "''") + "'"  # single quotes: nothing inside is expanded
+
+
+def powershell(argv: list[str] | tuple[str, ...]) -> str:
+    words = [powershell_word(w) for w in argv]
+    if words and words[0].startswith("'"):
+        words.insert(0, "&")  # a quoted command needs the call operator
+    return " ".join(words)
+
+
+def quote(argv: list[str] | tuple[str, ...], shell: str) -> str:
+    return powershell(argv) if shell == "powershell" else posix(argv)
