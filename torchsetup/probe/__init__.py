@@ -10,7 +10,11 @@ from typing import Any
 
 from torchsetup.errors import UsageError
 from torchsetup.probe import nvml as nvml_mod
-from torchsetup.probe.interpreter import default_python, read_interpreter
+from torchsetup.probe.interpreter import (
+    default_python,
+    finish_interpreter_probe,
+    start_interpreter_probe,
+)
 from torchsetup.probe.model import Machine, NvidiaInfo, OSInfo, machine_from_document
 from torchsetup.probe.smi import find_nvidia_smi, read_module_version, read_nvidia_smi
 from torchsetup.probe.system import has_nvidia_device_nodes, read_os
@@ -99,17 +103,23 @@ def probe_machine(
 ) -> Machine:
     env = os.environ if environ is None else environ
     timeout = probe_timeout(env)
-    os_info = read_os(root, env)
-    python_info, installed = read_interpreter(python or default_python(env))
-    nvidia, nv_warnings = probe_nvidia(os_info, nvml_lib, env, root, timeout)
-    warnings = list(nv_warnings)
+    target = python or default_python(env)
+    child = start_interpreter_probe(target)  # runs while the rest is probed
+    try:
+        os_info = read_os(root, env)
+        nvidia, nv_warnings = probe_nvidia(os_info, nvml_lib, env, root, timeout)
+        toolkit = read_toolkit(env, root, timeout)
+    except BaseException:
+        child.kill()
+        raise
+    python_info, installed = finish_interpreter_probe(child, target)
     return Machine(
         os=os_info,
         python=python_info,
         nvidia=nvidia,
-        cuda_toolkit=read_toolkit(env, root, timeout),
+        cuda_toolkit=toolkit,
         installed=installed,
-        warnings=tuple(warnings),
+        warnings=tuple(nv_warnings),
     )
 
 
