@@ -8,7 +8,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from torchsetup.errors import TorchsetupError, UsageError
+from torchsetup.errors import NoFitError, TorchsetupError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -159,6 +159,181 @@ def resolve(
         if not json_out:
             _report(result.error or "no build fits", result.hint)
         finish(3)
+
+
+# ------------------------------------------------------------------ install
+
+
+@app.command()
+def install(
+    json_out: JsonOpt = False,
+    python: PythonOpt = None,
+    probe_file: ProbeFilesOpt = None,
+    torch: TorchOpt = None,
+    variant: VariantOpt = None,
+    no_torchvision: Annotated[bool, typer.Option("--no-torchvision")] = False,
+    no_torchaudio: Annotated[bool, typer.Option("--no-torchaudio")] = False,
+    allow_cpu: Annotated[bool, typer.Option("--allow-cpu", help="Accept a CPU build on a GPU machine.")] = False,
+    for_extensions: Annotated[bool, typer.Option("--for-extensions")] = False,
+    matrix: MatrixOpt = None,
+    installer: Annotated[str, typer.Option("--installer", help="pip, uv or auto (uv when on PATH).")] = "pip",
+    index_strategy: Annotated[str, typer.Option(
+        "--index-strategy", help="extra: PyPI stays primary, pinned +cuXYZ; index: --index-url.")] = "extra",
+    index_base: Annotated[str | None, typer.Option(
+        "--index-base", help="Mirror of https://download.pytorch.org/whl ($TORCHSETUP_INDEX_BASE).")] = None,
+    allow_insecure_index: Annotated[bool, typer.Option("--allow-insecure-index")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command; change nothing.")] = False,
+    shell: Annotated[str, typer.Option("--shell", help="Quote for posix or powershell.")] = "posix",
+    output_format: Annotated[str, typer.Option("--format", help="command or requirements.")] = "command",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="No question (CI).")] = False,
+    no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip the smoke test afterwards.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Smoke test time limit, seconds.")] = 300.0,
+) -> None:
+    """Emit (--dry-run) or run the install command for the resolved plan, then verify."""
+    from torchsetup import quoting
+    from torchsetup.install import install_document, requirements_text, run_install
+    from torchsetup.matrix import load_matrix
+    from torchsetup.resolve import resolution_document
+    from torchsetup.resolve import resolve as run_resolve
+
+    if shell not in ("posix", "powershell"):
+        raise UsageError(f"unknown shell {shell!r}", "Use --shell posix or --shell powershell.")
+    if output_format not in ("command", "requirements"):
+        raise UsageError(f"unknown format {output_format!r}", "Use --format command or requirements.")
+    if probe_file and not dry_run:
+        raise UsageError("--probe-file plans for another machine; nothing can be installed here from it",
+                         "Add --dry-run to print the command for that machine.")
+    loaded = load_matrix(matrix)
+    machines, labels, exe = machines_for(python, probe_file)
+    request = plan_request(torch, variant, no_torchvision, no_torchaudio, None, None, allow_cpu,
+                           for_extensions, exe, installer, index_strategy, index_base, allow_insecure_index)
+    result = run_resolve(machines, loaded, request, labels)
+    if not result.ok or result.plan is None:
+        if json_out:
+            emit_json({"schema": "torchsetup.install/1", "ok": False, "action": "failed", "plan": None,
+                       "restored": None, "verify": None, "error": result.error})
+        raise NoFitError(result.error or "no build fits", result.hint)
+    plan = result.plan
+    plan_doc = resolution_document(result)["plan"]
+    if dry_run:
+        if json_out:
+            emit_json({"schema": "torchsetup.install/1", "ok": True, "action": "dry-run", "plan": plan_doc,
+                       "restored": None, "verify": None, "error": None})
+        elif output_format == "requirements":
+            sys.stdout.write(requirements_text(plan))
+        else:
+            sys.stdout.write(quoting.quote(plan.command, shell) + "\n")
+        return
+    installed = machines[0].installed
+    from torchsetup.install import already_installed
+    from torchsetup.probe.model import Installed
+
+    if not already_installed(plan, installed or Installed()):
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError("not asking without a terminal: nothing was installed",
+                                 "Pass --yes to install without a question (CI), or --dry-run to see the command.")
+            from torchsetup.render import render_resolution
+
+            render_resolution(result)
+            if not typer.confirm("Install this now?", default=False):
+                sys.stderr.write("nothing installed\n")
+                finish(0)
+    outcome = run_install(plan, exe, installed or Installed(),
+                          output=sys.stderr if json_out else None)
+    if outcome.ok and outcome.action == "installed" and not no_verify:
+        from dataclasses import replace
+
+        from torchsetup.verify import run_verify, verify_document
+
+        report = run_verify(exe, timeout)
+        outcome = replace(outcome, verify=verify_document(report), ok=report.ok,
+                          error=None if report.ok else "installed, but the smoke test failed")
+    if json_out:
+        emit_json(install_document(outcome, plan_doc))
+    else:
+        from torchsetup.render import render_install
+
+        render_install(outcome)
+    if outcome.action == "failed":
+        if not json_out:
+            _report(outcome.error or "the install failed", "The environment was restored; see above.")
+        finish(4)
+    if not outcome.ok:
+        finish(1)
+
+
+# ------------------------------------------------------------------ verify and doctor
+
+
+@app.command()
+def verify(
+    json_out: JsonOpt = False,
+    python: PythonOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Time limit for the smoke test, seconds.")] = 300.0,
+) -> None:
+    """Smoke-test the torch installed in the target interpreter (the GPU when there is one)."""
+    from torchsetup.probe import default_python
+    from torchsetup.verify import run_verify, verify_document
+
+    report = run_verify(python or default_python(), timeout)
+    if json_out:
+        emit_json(verify_document(report))
+    else:
+        from torchsetup.render import render_verify
+
+        render_verify(report)
+    if not report.ok:
+        finish(1)
+
+
+@app.command()
+def doctor(
+    json_out: JsonOpt = False,
+    python: PythonOpt = None,
+    probe_file: ProbeFileOpt = None,
+    matrix: MatrixOpt = None,
+    run_smoke: Annotated[bool, typer.Option("--verify", help="Also run the smoke test.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Smoke test time limit, seconds.")] = 300.0,
+) -> None:
+    """Probe + the installed torch family checked against the machine; findings with the fix."""
+    from torchsetup import quoting
+    from torchsetup.doctor import DOCTOR_SCHEMA, ERROR, diagnose, with_fix
+    from torchsetup.matrix import load_matrix
+    from torchsetup.probe.model import machine_to_document
+    from torchsetup.resolve import Request
+    from torchsetup.resolve import resolve as run_resolve
+
+    loaded = load_matrix(matrix)
+    machines, labels, exe = machines_for(python, [probe_file] if probe_file else None)
+    machine = machines[0]
+    findings = diagnose(machine, loaded, labels[0])
+    fix = None
+    if any(f.severity == ERROR for f in findings):
+        from torchsetup.command import CommandOptions
+
+        res = run_resolve([machine], loaded, Request(command=CommandOptions(python=exe)), labels)
+        fix = quoting.posix(res.plan.command) if res.plan else None
+    findings = with_fix(findings, fix)
+    verify_doc = None
+    if run_smoke and not probe_file:
+        from torchsetup.verify import run_verify, verify_document
+
+        verify_doc = verify_document(run_verify(exe, timeout))
+    ok = not any(f.severity == ERROR for f in findings) and (verify_doc is None or verify_doc["ok"])
+    document = {"schema": DOCTOR_SCHEMA, "ok": ok, "probe": machine_to_document(machine),
+                "findings": [{"severity": f.severity, "code": f.code, "message": f.message, "fix": f.fix}
+                             for f in findings]}
+    if verify_doc is not None:
+        document["verify"] = verify_doc
+    if json_out:
+        emit_json(document)
+    else:
+        from torchsetup.render import render_doctor
+
+        render_doctor(document)
+    if not ok:
+        finish(1)
 
 
 # ------------------------------------------------------------------ matrix

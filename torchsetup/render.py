@@ -111,3 +111,57 @@ def render_resolution(res: object) -> None:
         for r in near[:10]:
             table.add_row(r.torch, r.variant, r.reason)
         console.print(table)
+
+
+def render_install(outcome: object) -> None:
+    action = getattr(outcome, "action", "")
+    plan = getattr(outcome, "plan", None)
+    what = f"torch {plan.torch} ({plan.variant})" if plan else "the plan"
+    if action == "already-installed":
+        console.print(f"[green]already installed:[/green] {what}; nothing to do")
+    elif action == "installed":
+        console.print(f"[green]installed[/green] {what}")
+    elif action == "failed":
+        console.print(f"[red]install failed:[/red] {getattr(outcome, 'error', '')}")
+        for line in getattr(outcome, "restored", None) or ():
+            console.print(f"  restored: {line}")
+    verify = getattr(outcome, "verify", None)
+    if verify:
+        status = "[green]passed[/green]" if verify["ok"] else "[red]FAILED[/red]"
+        console.print(f"smoke test {status}")
+
+
+def render_verify(report: object) -> None:
+    ok = getattr(report, "ok", False)
+    console.print(("[bold green]OK[/bold green]" if ok else "[bold red]FAILED[/bold red]")
+                  + f"  torch {_dash(getattr(report, 'torch', None))}, CUDA available: "
+                  + ("yes" if getattr(report, "cuda_available", False)
+                     else f"no ({_dash(getattr(report, 'reason', None))})"))
+    table = Table()
+    for col in ("check", "result", "seconds", "detail"):
+        table.add_column(col)
+    for check in getattr(report, "checks", []):
+        table.add_row(check["name"], "[green]ok[/green]" if check["ok"] else "[red]fail[/red]",
+                      f"{check['seconds']:.3f}", _dash(check["detail"]))
+    for device in getattr(report, "devices", []):
+        if device["error"]:
+            table.add_row(f"cuda:{device['index']} arch", "[red]fail[/red]", "", device["error"])
+    console.print(table)
+
+
+def render_doctor(document: dict) -> None:  # type: ignore[type-arg]
+    findings = document["findings"]
+    errors = [f for f in findings if f["severity"] == "error"]
+    if not errors:
+        console.print("[bold green]healthy[/bold green]: no problem found"
+                      + (f" ({len(findings)} note(s))" if findings else ""))
+    else:
+        console.print(f"[bold red]{len(errors)} problem(s)[/bold red] with this torch install")
+    colours = {"error": "red", "warning": "yellow", "info": "blue"}
+    for f in findings:
+        colour = colours.get(f["severity"], "white")
+        console.print(f"[{colour}]{f['severity']}[/{colour}] [bold]{f['code']}[/bold]: {f['message']}")
+    fixes = {f["fix"] for f in findings if f["fix"]}
+    for fix in fixes:
+        console.print("\nfix:")
+        console.print(fix, soft_wrap=True, markup=False, highlight=False)

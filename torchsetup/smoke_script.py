@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (runs in the target interpreter, any Python 3, against an untyped torch)
 """The smoke test, run BY THE TARGET INTERPRETER as a script (never imported by torchsetup).
 
 It prints one JSON object per line: {"event": "start", "check": name} before each check, then

@@ -89,8 +89,9 @@ def run_verify(python: str, timeout: float = 120.0, script: Path = SMOKE_SCRIPT)
             why = f"hung: killed after {timeout:g} s"
         else:
             why = f"the smoke process died (exit {child.returncode})" + (f": {tail}" if tail else "")
+        began = started.get(pending or "", time.monotonic())
         report.checks.append({"name": pending or "smoke test", "ok": False, "detail": why,
-                              "seconds": round(time.monotonic() - started.get(pending or "", time.monotonic()), 3)})
+                              "seconds": round(time.monotonic() - began, 3)})
     return report
 
 

@@ -25,6 +25,7 @@ class Variant:
     torchvision_pin: str | None
     torchaudio_pin: str | None
     source: str
+    pypi_default: bool = False  # this build is what plain `pip install torch` gives
 
     @property
     def cuda(self) -> tuple[int, int] | None:
@@ -137,7 +138,8 @@ def _release(r: dict[str, Any]) -> Release:
     variants = tuple(
         Variant(v["name"], tuple(v["platforms"]), v["index_url"], v["install"]["form"],
                 v["install"]["line"], v["torch_pin"], v["torchvision_pin"], v["torchaudio_pin"],
-                v["source"]) for v in r["variants"])
+                v["source"], bool(v.get("pypi_default")) or v["install"]["form"] == "pypi")
+        for v in r["variants"])
     wheels = {k: WheelSupport(tuple(w["python"]), _cap(w["glibc"]) if w["glibc"] else None)
               for k, w in r["wheels"].items()}
     return Release(r["torch"], r["torchvision"], r["torchaudio"], r.get("torchaudio_note"),
