@@ -228,17 +228,16 @@ def install(
     from torchsetup.install import already_installed
     from torchsetup.probe.model import Installed
 
-    if not already_installed(plan, installed or Installed()):
-        if not yes:
-            if not sys.stdin.isatty():
-                raise UsageError("not asking without a terminal: nothing was installed",
-                                 "Pass --yes to install without a question (CI), or --dry-run to see the command.")
-            from torchsetup.render import render_resolution
+    if not already_installed(plan, installed or Installed()) and not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not asking without a terminal: nothing was installed",
+                             "Pass --yes to install without a question (CI), or --dry-run to see the command.")
+        from torchsetup.render import render_resolution
 
-            render_resolution(result)
-            if not typer.confirm("Install this now?", default=False):
-                sys.stderr.write("nothing installed\n")
-                finish(0)
+        render_resolution(result)
+        if not typer.confirm("Install this now?", default=False):
+            sys.stderr.write("nothing installed\n")
+            finish(0)
     outcome = run_install(plan, exe, installed or Installed(),
                           output=sys.stderr if json_out else None)
     if outcome.ok and outcome.action == "installed" and not no_verify:

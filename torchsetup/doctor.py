@@ -53,9 +53,9 @@ def _python_findings(matrix: Matrix, t: Target, release: Release | None) -> list
         return [Finding(ERROR, "python-unsupported",
                         f"no torch release in the matrix has a wheel for CPython {t.python} on {t.platform}",
                         None)]
-    if release is not None and release.wheels.get(t.platform) and \
-            t.python not in release.wheels[t.platform].python:
-        have = release.wheels[t.platform].python
+    support = release.wheels.get(t.platform) if release is not None else None
+    if release is not None and support is not None and t.python not in support.python:
+        have = support.python
         return [Finding(WARNING, "python-unsupported",
                         f"torch {release.torch} has no wheel for CPython {t.python} (it has "
                         f"{have[0]}–{have[-1]}); this install did not come from an official wheel", None)]
