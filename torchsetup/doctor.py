@@ -44,11 +44,16 @@ def installed_variant(release: Release, torch_version: str, family: str) -> Vari
     return None
 
 
+def _pythons(release: Release, platform: str) -> tuple[str, ...]:
+    support = release.wheels.get(platform)
+    return support.python if support else ()
+
+
 def _python_findings(matrix: Matrix, t: Target, release: Release | None) -> list[Finding]:
     if t.python is None:
         return []
-    supporting = [r for r in matrix.releases if r.variants
-                  and t.python in (r.wheels.get(t.platform).python if r.wheels.get(t.platform) else ())]
+    supporting = [r for r in matrix.releases
+                  if r.variants and t.python in _pythons(r, t.platform)]
     if not supporting:
         return [Finding(ERROR, "python-unsupported",
                         f"no torch release in the matrix has a wheel for CPython {t.python} on {t.platform}",

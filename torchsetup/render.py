@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
@@ -149,7 +151,7 @@ def render_verify(report: object) -> None:
     console.print(table)
 
 
-def render_doctor(document: dict) -> None:  # type: ignore[type-arg]
+def render_doctor(document: dict[str, Any]) -> None:
     findings = document["findings"]
     errors = [f for f in findings if f["severity"] == "error"]
     if not errors:
