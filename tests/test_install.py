@@ -1,0 +1,161 @@
+"""install for real: pip (and uv) into venvs the tests create, from PEP 503 indexes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import isolated_pip_env, make_venv
+from localindex import Index, build_wheel
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("wheels")
+    out = {}
+    for local in ("cu124", "cpu"):
+        out[f"torch-2.5.1+{local}"] = build_wheel(d / local, "torch", f"2.5.1+{local}")
+        out[f"torchvision-0.20.1+{local}"] = build_wheel(d / local, "torchvision", f"0.20.1+{local}",
+                                                         ("torch==2.5.1",))
+        out[f"torchaudio-2.5.1+{local}"] = build_wheel(d / local, "torchaudio", f"2.5.1+{local}",
+                                                       ("torch==2.5.1",))
+    out["torch-2.5.0+cu124"] = build_wheel(d / "cu124", "torch", "2.5.0+cu124")
+    out["torchvision-0.20.0+cu124"] = build_wheel(d / "cu124", "torchvision", "0.20.0+cu124",
+                                                  ("torch==2.5.0",))
+    out["torchaudio-2.5.0+cu124"] = build_wheel(d / "cu124-broken", "torchaudio", "2.5.0+cu124",
+                                                ("torch==2.5.0",), corrupt=True)
+    out["torch-2.5.1"] = build_wheel(d / "pypi", "torch", "2.5.1")
+    out["torchvision-0.20.1"] = build_wheel(d / "pypi", "torchvision", "0.20.1", ("torch==2.5.1",))
+    out["torchaudio-2.5.1"] = build_wheel(d / "pypi", "torchaudio", "2.5.1", ("torch==2.5.1",))
+    return out
+
+
+@pytest.fixture
+def indexes(wheels: dict[str, Path]):
+    """The PyTorch index (/whl/<variant>/) and a primary index (/simple/) with a plain torch 2.5.1."""
+    pytorch, primary = Index(), Index()
+    for key, wheel in wheels.items():
+        if "+" in key:
+            pytorch.add(f"/whl/{key.split('+')[1]}", wheel)
+        else:
+            primary.add("/simple", wheel)
+    yield pytorch, primary
+    pytorch.stop()
+    primary.stop()
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    return make_venv(tmp_path / "target env", with_pip=True)  # a space in the path on purpose
+
+
+def cli_env(primary: Index) -> dict[str, str]:
+    return isolated_pip_env(PIP_INDEX_URL=f"{primary.url}/simple", UV_INDEX_URL=f"{primary.url}/simple",
+                            UV_NO_CACHE="1", UV_NO_CONFIG="1")
+
+
+def install(run_cli, venv: Path, pytorch: Index, primary: Index, *extra: str):
+    return run_cli("install", "--yes", "--no-verify", "--json", "--python", str(venv),
+                   "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index", *extra,
+                   env=cli_env(primary))
+
+
+def freeze(venv: Path) -> str:
+    return subprocess.run([str(venv), "-m", "pip", "freeze", "--all"], capture_output=True, text=True,
+                          env=isolated_pip_env(), check=True).stdout
+
+
+def installed(venv: Path) -> dict[str, str]:
+    lines = [line.split("==") for line in freeze(venv).splitlines() if "==" in line]
+    return {name.lower(): version for name, version in lines}
+
+
+def test_extra_index_strategy_ends_with_the_cuda_build(run_cli, venv: Path, indexes) -> None:
+    pytorch, primary = indexes
+    proc = install(run_cli, venv, pytorch, primary, "--torch", "==2.5.1", "--variant", "cu124")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["action"] == "installed" and doc["ok"] is True
+    assert doc["plan"]["command"] == [
+        str(venv), "-m", "pip", "install", "torch==2.5.1+cu124", "torchvision==0.20.1+cu124",
+        "torchaudio==2.5.1+cu124", "--extra-index-url", f"{pytorch.url}/whl/cu124"]
+    got = installed(venv)
+    assert (got["torch"], got["torchvision"], got["torchaudio"]) == (
+        "2.5.1+cu124", "0.20.1+cu124", "2.5.1+cu124")
+    assert any(r.startswith("/simple/") for r in primary.requests)  # the primary index was asked too
+
+    # the same command again: nothing to do, and no index needed at all
+    pytorch.stop()
+    primary.stop()
+    again = install(run_cli, venv, pytorch, primary, "--torch", "==2.5.1", "--variant", "cu124")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["action"] == "already-installed"
+    human = run_cli("install", "--yes", "--python", str(venv), "--torch", "==2.5.1", "--variant", "cu124",
+                    "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index", env=cli_env(primary))
+    assert human.returncode == 0 and "already installed" in human.stdout
+
+
+def test_index_url_strategy(run_cli, venv: Path, indexes) -> None:
+    pytorch, primary = indexes
+    proc = install(run_cli, venv, pytorch, primary, "--torch", "==2.5.1", "--variant", "cpu",
+                   "--index-strategy", "index", "--no-torchaudio")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["plan"]["command"][-2:] == ["--index-url", f"{pytorch.url}/whl/cpu"]
+    assert "torch==2.5.1" in doc["plan"]["command"]
+    assert installed(venv)["torch"] == "2.5.1+cpu" and "torchaudio" not in installed(venv)
+    assert not any(r.startswith("/simple/") for r in primary.requests)
+
+
+def test_failed_install_restores_the_environment_exactly(run_cli, venv: Path, indexes,
+                                                         wheels: dict[str, Path]) -> None:
+    pytorch, primary = indexes
+    first = install(run_cli, venv, pytorch, primary, "--torch", "==2.5.1", "--variant", "cpu")
+    assert first.returncode == 0, first.stderr
+    before = freeze(venv)
+    assert "torch==2.5.1+cpu" in before
+    pytorch.add("/whl/cu124", wheels["torchaudio-2.5.0+cu124"])  # a wheel broken on purpose
+    proc = install(run_cli, venv, pytorch, primary, "--torch", "==2.5.0", "--variant", "cu124")
+    assert proc.returncode == 4, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["action"] == "failed" and doc["ok"] is False
+    assert "exited with status" in doc["error"]
+    assert freeze(venv) == before
+    assert "put back torch 2.5.1+cpu" in " | ".join(doc["restored"])
+    human = run_cli("install", "--yes", "--no-verify", "--python", str(venv), "--torch", "==2.5.0",
+                    "--variant", "cu124", "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index",
+                    env=cli_env(primary))
+    assert human.returncode == 4 and "restored: put back torch 2.5.1+cpu" in human.stdout
+    # pip's own traceback streams through; torchsetup adds one line and a hint, no traceback
+    assert "torchsetup: error: " in human.stderr
+    assert "/torchsetup/" not in human.stderr
+    assert freeze(venv) == before
+
+
+def test_non_interactive_without_yes_refuses(run_cli, venv: Path, indexes) -> None:
+    pytorch, primary = indexes
+    proc = run_cli("install", "--python", str(venv), "--torch", "==2.5.1", "--variant", "cpu",
+                   "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index", env=cli_env(primary))
+    assert proc.returncode == 2 and "--yes" in proc.stderr
+    assert "torch" not in installed(venv)
+
+
+def test_plain_http_mirror_is_refused_without_the_flag(run_cli, venv: Path) -> None:
+    proc = run_cli("install", "--dry-run", "--python", str(venv), "--index-base", "http://mirror.example/whl")
+    assert proc.returncode == 2 and "--allow-insecure-index" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not installed")
+def test_uv_installs_the_same_plan(run_cli, venv: Path, indexes) -> None:
+    pytorch, primary = indexes
+    proc = install(run_cli, venv, pytorch, primary, "--torch", "==2.5.1", "--variant", "cu124",
+                   "--installer", "uv")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["plan"]["command"][:5] == ["uv", "pip", "install", "--python", str(venv)]
+    assert installed(venv)["torch"] == "2.5.1+cu124"
