@@ -98,7 +98,8 @@ def _valid_python_version(text: str) -> bool:
     return re.fullmatch(r"3\.\d+t?", text) is not None
 
 
-def machines_for(python: str | None, probe_files: list[str] | None) -> tuple[list[Any], list[str], str]:
+def machines_for(python: str | None, probe_files: list[str] | None,
+                 while_waiting: Any = None) -> tuple[list[Any], list[str], str]:
     """The machines to plan for, their labels, and the interpreter the command names."""
     from torchsetup.probe import default_python, load_probe_file, probe_machine
 
@@ -107,7 +108,7 @@ def machines_for(python: str | None, probe_files: list[str] | None) -> tuple[lis
         exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
         return machines, list(probe_files), exe
     target = python or default_python()
-    machine = probe_machine(target)
+    machine = probe_machine(target, while_waiting=while_waiting)
     return [machine], ["this machine"], target
 
 
@@ -296,22 +297,34 @@ def doctor(
     timeout: Annotated[float, typer.Option("--timeout", help="Smoke test time limit, seconds.")] = 300.0,
 ) -> None:
     """Probe + the installed torch family checked against the machine; findings with the fix."""
+    loaded: list[Any] = []
+
+    def prepare() -> None:  # runs while the target interpreter answers the probe
+        from torchsetup.matrix import load_matrix
+
+        loaded.append(load_matrix(matrix))
+        import torchsetup.doctor
+        import torchsetup.resolve  # noqa: F401
+
+        if not json_out:
+            import torchsetup.render  # noqa: F401
+
+    machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, prepare)
+    if not loaded:
+        prepare()
     from torchsetup import quoting
     from torchsetup.doctor import DOCTOR_SCHEMA, ERROR, diagnose, with_fix
-    from torchsetup.matrix import load_matrix
     from torchsetup.probe.model import machine_to_document
     from torchsetup.resolve import Request
     from torchsetup.resolve import resolve as run_resolve
 
-    loaded = load_matrix(matrix)
-    machines, labels, exe = machines_for(python, [probe_file] if probe_file else None)
     machine = machines[0]
-    findings = diagnose(machine, loaded, labels[0])
+    findings = diagnose(machine, loaded[0], labels[0])
     fix = None
     if any(f.severity == ERROR for f in findings):
         from torchsetup.command import CommandOptions
 
-        res = run_resolve([machine], loaded, Request(command=CommandOptions(python=exe)), labels)
+        res = run_resolve([machine], loaded[0], Request(command=CommandOptions(python=exe)), labels)
         fix = quoting.posix(res.plan.command) if res.plan else None
     findings = with_fix(findings, fix)
     verify_doc = None

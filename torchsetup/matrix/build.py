@@ -12,8 +12,8 @@ from packaging.version import Version
 
 from torchsetup.matrix import enrich, knowledge
 from torchsetup.matrix.scrape import PageRelease, parse_previous_versions
+from torchsetup.matrix.store import MATRIX_SCHEMA
 
-MATRIX_SCHEMA = "torchsetup.matrix/1"
 PYTORCH_WHL = "https://download.pytorch.org/whl"
 AUDIO_211_SOURCE = "audio-installation.2.11.rst"
 

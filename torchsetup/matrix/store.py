@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from torchsetup.errors import EnvironmentUnusable
-from torchsetup.matrix.build import MATRIX_SCHEMA
+
+MATRIX_SCHEMA = "torchsetup.matrix/1"
 
 
 @dataclass(frozen=True)

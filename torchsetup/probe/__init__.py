@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,10 @@ def probe_machine(
     nvml_lib: Any = None,
     environ: Mapping[str, str] | None = None,
     root: Path = Path("/"),
+    while_waiting: Callable[[], object] | None = None,
 ) -> Machine:
+    """Probe everything. `while_waiting` runs while the target interpreter answers (the CLI
+    imports and loads what it needs next there, so the child's start-up costs no wall time)."""
     env = os.environ if environ is None else environ
     timeout = probe_timeout(env)
     target = python or default_python(env)
@@ -109,6 +112,8 @@ def probe_machine(
         os_info = read_os(root, env)
         nvidia, nv_warnings = probe_nvidia(os_info, nvml_lib, env, root, timeout)
         toolkit = read_toolkit(env, root, timeout)
+        if while_waiting is not None:
+            while_waiting()
     except BaseException:
         child.kill()
         raise
