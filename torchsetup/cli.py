@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -106,7 +107,7 @@ def machines_for(python: str | None, probe_files: list[str] | None,
     if probe_files:
         machines = [load_probe_file(f) for f in probe_files]
         exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
-        return machines, list(probe_files), exe
+        return machines, [Path(f).name for f in probe_files], exe
     target = python or default_python()
     machine = probe_machine(target, while_waiting=while_waiting)
     return [machine], ["this machine"], target
@@ -380,8 +381,6 @@ def matrix_update(
     json_out: JsonOpt = False,
 ) -> None:
     """Fetch and parse the sources, sanity-check, and write the matrix atomically."""
-    from pathlib import Path
-
     from torchsetup.matrix import update_matrix
     from torchsetup.matrix.sources import DEFAULT_URLS
     from torchsetup.matrix.store import default_matrix_path
