@@ -6,6 +6,7 @@ import base64
 import hashlib
 import http.server
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class Index:
     def __init__(self) -> None:
         self.routes: dict[str, list[Path]] = {}  # "/whl/cu124" -> wheels
         self.requests: list[str] = []
+        # wheel file name prefix -> (from which request of it on, seconds to wait before answering)
+        self.delay: dict[str, tuple[int, float]] = {}
         index = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -58,6 +61,11 @@ class Index:
 
             def do_GET(self, head: bool = False) -> None:  # noqa: N802
                 index.requests.append(self.path)
+                for prefix, (nth, seconds) in index.delay.items():
+                    quoted = prefix.replace("+", "%2B")
+                    if (quoted in self.path or prefix in self.path) and \
+                            sum(quoted in r or prefix in r for r in index.requests) >= nth:
+                        time.sleep(seconds)
                 body, ctype = index.answer(self.path)
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Type", ctype)
@@ -96,5 +104,6 @@ class Index:
         return f"<!DOCTYPE html><html><body>{links}</body></html>".encode(), "text/html"
 
     def stop(self) -> None:
+        self.delay.clear()
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -159,3 +159,80 @@ def test_uv_installs_the_same_plan(run_cli, venv: Path, indexes) -> None:
     doc = json.loads(proc.stdout)
     assert doc["plan"]["command"][:5] == ["uv", "pip", "install", "--python", str(venv)]
     assert installed(venv)["torch"] == "2.5.1+cu124"
+
+
+def test_at_a_terminal_it_asks_first_and_no_changes_nothing(venv: Path, indexes) -> None:
+    import os
+    import pty
+    import sys
+
+    from conftest import REPO
+
+    pytorch, primary = indexes
+    env = cli_env(primary)
+    env["PYTHONPATH"] = str(REPO)
+    env.update(COLUMNS="200", NO_COLOR="1", TERM="dumb")
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "torchsetup", "install", "--no-verify", "--python", str(venv), "--torch",
+         "==2.5.1", "--variant", "cpu", "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index"],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env)
+    os.close(terminal)
+    seen = b""
+    while b"Install this now?" not in seen:
+        chunk = os.read(controller, 4096)
+        assert chunk, seen
+        seen += chunk
+    os.write(controller, b"n\n")
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert child.wait(timeout=60) == 0
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", seen.decode(errors="replace"))
+    assert "torch 2.5.1 (cpu)" in text and "torch==2.5.1+cpu" in text and "nothing installed" in text
+    assert "torch" not in installed(venv)
+    assert not any("/whl/" in r for r in pytorch.requests)  # nothing was fetched before the answer
+
+
+def test_ctrl_c_during_the_install_restores_and_exits_4(venv: Path, indexes,
+                                                        wheels: dict[str, Path]) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    from conftest import REPO
+
+    pytorch, primary = indexes
+    env = cli_env(primary)
+    env["PYTHONPATH"] = str(REPO)
+    first = subprocess.run([sys.executable, "-m", "torchsetup", "install", "--yes", "--no-verify", "--python",
+                            str(venv), "--torch", "==2.5.1", "--variant", "cpu", "--index-base",
+                            f"{pytorch.url}/whl", "--allow-insecure-index"], capture_output=True, text=True,
+                           env=env)
+    assert first.returncode == 0, first.stderr
+    before = freeze(venv)
+    # the second download of torchaudio (pip's real run, after its dry run) hangs: Ctrl-C arrives then
+    pytorch.delay["torchaudio-2.5.1+cu124"] = (2, 30.0)
+    child = subprocess.Popen([sys.executable, "-m", "torchsetup", "install", "--yes", "--no-verify", "--json",
+                              "--python", str(venv), "--torch", "==2.5.1", "--variant", "cu124",
+                              "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                             start_new_session=True)
+    deadline = time.monotonic() + 60
+    while sum(r.startswith("/files/torchaudio-2.5.1%2Bcu124") for r in pytorch.requests) < 2:
+        assert time.monotonic() < deadline and child.poll() is None
+        time.sleep(0.1)
+    os.killpg(child.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 4, (out, err, pytorch.requests)
+    doc = json.loads(out)
+    assert doc["action"] == "failed" and "interrupted" in doc["error"]
+    assert freeze(venv) == before

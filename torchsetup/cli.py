@@ -9,6 +9,28 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from torchsetup.cli_options import (
+    AllowCpuOpt,
+    ForExtensionsOpt,
+    IndexBaseOpt,
+    IndexStrategyOpt,
+    InsecureOpt,
+    InstallerOpt,
+    JsonOpt,
+    MatrixOpt,
+    NoTorchaudioOpt,
+    NoTorchvisionOpt,
+    PlatformOpt,
+    ProbeFileOpt,
+    ProbeFilesOpt,
+    PythonOpt,
+    PythonVersionOpt,
+    TimeoutOpt,
+    TorchOpt,
+    VariantOpt,
+    machines_for,
+    plan_request,
+)
 from torchsetup.errors import NoFitError, TorchsetupError, UsageError
 
 app = typer.Typer(
@@ -19,17 +41,6 @@ app = typer.Typer(
 )
 matrix_app = typer.Typer(no_args_is_help=True, help="Read or rebuild the version matrix.")
 app.add_typer(matrix_app, name="matrix")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine output (one JSON document) on stdout.")]
-PythonOpt = Annotated[
-    str | None,
-    typer.Option("--python", help="Target interpreter (default: $VIRTUAL_ENV, $CONDA_PREFIX, this one)."),
-]
-ProbeFileOpt = Annotated[
-    str | None, typer.Option("--probe-file", help="Use a recorded probe document instead of probing.")
-]
-MatrixOpt = Annotated[str | None, typer.Option("--matrix", help="Another compat_matrix.json.")]
-
 
 def emit_json(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -63,59 +74,6 @@ def probe(
 
 # ------------------------------------------------------------------ resolve
 
-TorchOpt = Annotated[str | None, typer.Option("--torch", help="PEP 440 specifier, e.g. '==2.5.1'.")]
-VariantOpt = Annotated[str | None, typer.Option("--variant", help="Force a variant: cpu, cu126, ...")]
-ProbeFilesOpt = Annotated[list[str] | None, typer.Option(
-    "--probe-file", help="Recorded probe document(s); several = one plan for the whole fleet.")]
-
-
-def plan_request(torch: str | None, variant: str | None, no_torchvision: bool, no_torchaudio: bool,
-                 python_version: str | None, platform: str | None, allow_cpu: bool,
-                 for_extensions: bool, python: str, installer: str, index_strategy: str,
-                 index_base: str | None, allow_insecure_index: bool) -> Any:
-    import os
-
-    from torchsetup.command import CommandOptions, check_index_base
-    from torchsetup.resolve import Request
-
-    base = index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
-    check_index_base(base, allow_insecure_index)
-    if installer == "auto":
-        import shutil
-
-        installer = "uv" if shutil.which("uv") else "pip"
-    if python_version is not None and not _valid_python_version(python_version):
-        raise UsageError(f"not a Python version: {python_version!r}", "Use e.g. 3.12 or 3.14t.")
-    return Request(torch=torch, variant=variant, torchvision=not no_torchvision,
-                   torchaudio=not no_torchaudio, python_version=python_version, platform=platform,
-                   allow_cpu=allow_cpu, for_extensions=for_extensions,
-                   command=CommandOptions(python=python, installer=installer, strategy=index_strategy,
-                                          index_base=base, allow_insecure_index=allow_insecure_index))
-
-
-def _valid_python_version(text: str) -> bool:
-    import re
-
-    return re.fullmatch(r"3\.\d+t?", text) is not None
-
-
-def machines_for(python: str | None, probe_files: list[str] | None,
-                 while_waiting: Any = None) -> tuple[list[Any], list[str], str]:
-    """The machines to plan for, their labels, and the interpreter the command names."""
-    from torchsetup.probe import default_python, load_probe_file, probe_machine
-
-    if probe_files:
-        machines = [load_probe_file(f) for f in probe_files]
-        exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
-        return machines, [Path(f).name for f in probe_files], exe
-    target = python or default_python()
-    machine = probe_machine(target, while_waiting=while_waiting)
-    return [machine], ["this machine"], target
-
-
-PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64", "macos-x86_64")
-
-
 @app.command()
 def resolve(
     json_out: JsonOpt = False,
@@ -123,33 +81,30 @@ def resolve(
     probe_file: ProbeFilesOpt = None,
     torch: TorchOpt = None,
     variant: VariantOpt = None,
-    no_torchvision: Annotated[bool, typer.Option("--no-torchvision")] = False,
-    no_torchaudio: Annotated[bool, typer.Option("--no-torchaudio")] = False,
-    python_version: Annotated[str | None, typer.Option(
-        "--python-version", help="Plan for another Python, e.g. 3.12 or 3.14t.")] = None,
-    platform: Annotated[str | None, typer.Option(
-        "--platform", help=f"Plan for another platform: {', '.join(PLATFORMS)}.")] = None,
-    allow_cpu: Annotated[bool, typer.Option("--allow-cpu", help="Accept a CPU build on a GPU machine.")] = False,
-    for_extensions: Annotated[bool, typer.Option(
-        "--for-extensions", help="You build CUDA extensions: match the local toolkit's major.")] = False,
+    no_torchvision: NoTorchvisionOpt = False,
+    no_torchaudio: NoTorchaudioOpt = False,
+    python_version: PythonVersionOpt = None,
+    platform: PlatformOpt = None,
+    allow_cpu: AllowCpuOpt = False,
+    for_extensions: ForExtensionsOpt = False,
     matrix: MatrixOpt = None,
-    installer: Annotated[str, typer.Option("--installer", help="pip, uv or auto.")] = "pip",
-    index_strategy: Annotated[str, typer.Option("--index-strategy", help="extra or index.")] = "extra",
-    index_base: Annotated[str | None, typer.Option("--index-base", help="Mirror of the PyTorch index.")] = None,
-    allow_insecure_index: Annotated[bool, typer.Option("--allow-insecure-index")] = False,
+    installer: InstallerOpt = "pip",
+    index_strategy: IndexStrategyOpt = "extra",
+    index_base: IndexBaseOpt = None,
+    allow_insecure_index: InsecureOpt = False,
 ) -> None:
     """Which torch/torchvision/torchaudio build fits, and why every other one does not."""
     from torchsetup.matrix import load_matrix
     from torchsetup.resolve import resolution_document
     from torchsetup.resolve import resolve as run_resolve
 
-    if platform is not None and platform not in PLATFORMS:
-        raise UsageError(f"unknown platform {platform!r}", f"Use one of {', '.join(PLATFORMS)}.")
     loaded = load_matrix(matrix)
     machines, labels, exe = machines_for(python, probe_file)
-    request = plan_request(torch, variant, no_torchvision, no_torchaudio, python_version, platform,
-                           allow_cpu, for_extensions, exe, installer, index_strategy, index_base,
-                           allow_insecure_index)
+    request = plan_request(torch=torch, variant=variant, no_torchvision=no_torchvision,
+                           no_torchaudio=no_torchaudio, python_version=python_version, platform=platform,
+                           allow_cpu=allow_cpu, for_extensions=for_extensions, python=exe, installer=installer,
+                           index_strategy=index_strategy, index_base=index_base,
+                           allow_insecure_index=allow_insecure_index)
     result = run_resolve(machines, loaded, request, labels)
     if json_out:
         emit_json(resolution_document(result))
@@ -173,23 +128,23 @@ def install(
     probe_file: ProbeFilesOpt = None,
     torch: TorchOpt = None,
     variant: VariantOpt = None,
-    no_torchvision: Annotated[bool, typer.Option("--no-torchvision")] = False,
-    no_torchaudio: Annotated[bool, typer.Option("--no-torchaudio")] = False,
-    allow_cpu: Annotated[bool, typer.Option("--allow-cpu", help="Accept a CPU build on a GPU machine.")] = False,
-    for_extensions: Annotated[bool, typer.Option("--for-extensions")] = False,
+    no_torchvision: NoTorchvisionOpt = False,
+    no_torchaudio: NoTorchaudioOpt = False,
+    python_version: PythonVersionOpt = None,
+    platform: PlatformOpt = None,
+    allow_cpu: AllowCpuOpt = False,
+    for_extensions: ForExtensionsOpt = False,
     matrix: MatrixOpt = None,
-    installer: Annotated[str, typer.Option("--installer", help="pip, uv or auto (uv when on PATH).")] = "pip",
-    index_strategy: Annotated[str, typer.Option(
-        "--index-strategy", help="extra: PyPI stays primary, pinned +cuXYZ; index: --index-url.")] = "extra",
-    index_base: Annotated[str | None, typer.Option(
-        "--index-base", help="Mirror of https://download.pytorch.org/whl ($TORCHSETUP_INDEX_BASE).")] = None,
-    allow_insecure_index: Annotated[bool, typer.Option("--allow-insecure-index")] = False,
+    installer: InstallerOpt = "pip",
+    index_strategy: IndexStrategyOpt = "extra",
+    index_base: IndexBaseOpt = None,
+    allow_insecure_index: InsecureOpt = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command; change nothing.")] = False,
     shell: Annotated[str, typer.Option("--shell", help="Quote for posix or powershell.")] = "posix",
     output_format: Annotated[str, typer.Option("--format", help="command or requirements.")] = "command",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No question (CI).")] = False,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip the smoke test afterwards.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Smoke test time limit, seconds.")] = 300.0,
+    timeout: TimeoutOpt = 300.0,
 ) -> None:
     """Emit (--dry-run) or run the install command for the resolved plan, then verify."""
     from torchsetup import quoting
@@ -202,13 +157,17 @@ def install(
         raise UsageError(f"unknown shell {shell!r}", "Use --shell posix or --shell powershell.")
     if output_format not in ("command", "requirements"):
         raise UsageError(f"unknown format {output_format!r}", "Use --format command or requirements.")
-    if probe_file and not dry_run:
-        raise UsageError("--probe-file plans for another machine; nothing can be installed here from it",
+    if (probe_file or python_version or platform) and not dry_run:
+        raise UsageError("--probe-file, --python-version and --platform plan for another machine; "
+                         "nothing can be installed here from that plan",
                          "Add --dry-run to print the command for that machine.")
     loaded = load_matrix(matrix)
     machines, labels, exe = machines_for(python, probe_file)
-    request = plan_request(torch, variant, no_torchvision, no_torchaudio, None, None, allow_cpu,
-                           for_extensions, exe, installer, index_strategy, index_base, allow_insecure_index)
+    request = plan_request(torch=torch, variant=variant, no_torchvision=no_torchvision,
+                           no_torchaudio=no_torchaudio, python_version=python_version, platform=platform,
+                           allow_cpu=allow_cpu, for_extensions=for_extensions, python=exe, installer=installer,
+                           index_strategy=index_strategy, index_base=index_base,
+                           allow_insecure_index=allow_insecure_index)
     result = run_resolve(machines, loaded, request, labels)
     if not result.ok or result.plan is None:
         if json_out:
@@ -271,7 +230,7 @@ def install(
 def verify(
     json_out: JsonOpt = False,
     python: PythonOpt = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Time limit for the smoke test, seconds.")] = 300.0,
+    timeout: TimeoutOpt = 300.0,
 ) -> None:
     """Smoke-test the torch installed in the target interpreter (the GPU when there is one)."""
     from torchsetup.probe import default_python
@@ -295,7 +254,7 @@ def doctor(
     probe_file: ProbeFileOpt = None,
     matrix: MatrixOpt = None,
     run_smoke: Annotated[bool, typer.Option("--verify", help="Also run the smoke test.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Smoke test time limit, seconds.")] = 300.0,
+    timeout: TimeoutOpt = 300.0,
 ) -> None:
     """Probe + the installed torch family checked against the machine; findings with the fix."""
     loaded: list[Any] = []

@@ -4,6 +4,7 @@ interrupted install puts the environment back as it was. Never a shell."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -102,26 +103,34 @@ def run_install(plan: Plan, python: str, installed: Installed,
             raise EnvironmentUnusable(f"{python} has no pip",
                                       "Install pip there (python -m ensurepip), or use --installer uv.")
     before = snapshot(python)
-    backup = Backup(before, packages_to_replace(plan, python, runner))
+    backup: Backup | None = None
     error: str | None = None
     try:
-        child = popen(list(plan.command), stdout=output or sys.stderr, stderr=sys.stderr)
         try:
-            code = child.wait()
+            backup = Backup(before, packages_to_replace(plan, python, runner))
+            child = popen(list(plan.command), stdout=output or sys.stderr, stderr=sys.stderr)
+            try:
+                code = child.wait()
+            except KeyboardInterrupt:
+                child.wait()  # the child got the same SIGINT; let it finish stopping
+                raise
         except KeyboardInterrupt:
-            child.wait()  # the child got the same SIGINT
-            error = "interrupted (Ctrl-C)"
-            code = -1
+            error, code = "interrupted (Ctrl-C)", -1
         if code == 0:
             return InstallResult(True, "installed", plan)
         error = error or f"{plan.command[0]} exited with status {code}"
-        restored, missing = restore(python, before, backup)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the restore
+        try:
+            restored, missing = restore(python, before, backup) if backup else ([], [])
+        finally:
+            signal.signal(signal.SIGINT, previous)
         if missing:
             error += f"; could not restore: {', '.join(missing)}"
         return InstallResult(False, "failed", plan, tuple(restored) or ("nothing had changed",),
                              error=error)
     finally:
-        backup.discard()
+        if backup is not None:
+            backup.discard()
 
 
 def install_document(result: InstallResult, plan_doc: dict[str, Any] | None) -> dict[str, Any]:

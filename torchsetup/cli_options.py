@@ -1,0 +1,85 @@
+"""Options shared by several commands, and turning them into a Request and machines."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from torchsetup.errors import UsageError
+
+PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64", "macos-x86_64")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine output (one JSON document) on stdout.")]
+PythonOpt = Annotated[str | None, typer.Option(
+    "--python", help="Target interpreter (default: $VIRTUAL_ENV, $CONDA_PREFIX, this one).")]
+ProbeFileOpt = Annotated[str | None, typer.Option(
+    "--probe-file", help="Use a recorded probe document instead of probing.")]
+ProbeFilesOpt = Annotated[list[str] | None, typer.Option(
+    "--probe-file", help="Recorded probe document(s); several = one plan for the whole fleet.")]
+MatrixOpt = Annotated[str | None, typer.Option("--matrix", help="Another compat_matrix.json.")]
+TorchOpt = Annotated[str | None, typer.Option("--torch", help="PEP 440 specifier, e.g. '==2.5.1'.")]
+VariantOpt = Annotated[str | None, typer.Option("--variant", help="Force a variant: cpu, cu126, ...")]
+NoTorchvisionOpt = Annotated[bool, typer.Option("--no-torchvision", help="Leave torchvision out.")]
+NoTorchaudioOpt = Annotated[bool, typer.Option("--no-torchaudio", help="Leave torchaudio out.")]
+PythonVersionOpt = Annotated[str | None, typer.Option(
+    "--python-version", help="Plan for another Python, e.g. 3.12 or 3.14t.")]
+PlatformOpt = Annotated[str | None, typer.Option(
+    "--platform", help=f"Plan for another platform: {', '.join(PLATFORMS)}.")]
+AllowCpuOpt = Annotated[bool, typer.Option("--allow-cpu", help="Accept a CPU build on a GPU machine.")]
+ForExtensionsOpt = Annotated[bool, typer.Option(
+    "--for-extensions", help="You build CUDA extensions: match the local toolkit's major.")]
+InstallerOpt = Annotated[str, typer.Option("--installer", help="pip, uv or auto (uv when on PATH).")]
+IndexStrategyOpt = Annotated[str, typer.Option(
+    "--index-strategy", help="extra: PyPI stays primary, pins carry +cuXYZ; index: --index-url only.")]
+IndexBaseOpt = Annotated[str | None, typer.Option(
+    "--index-base", help="Mirror of https://download.pytorch.org/whl ($TORCHSETUP_INDEX_BASE).")]
+InsecureOpt = Annotated[bool, typer.Option("--allow-insecure-index", help="Accept an http:// mirror.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Smoke test time limit, seconds.")]
+
+
+def plan_request(*, torch: str | None, variant: str | None, no_torchvision: bool, no_torchaudio: bool,
+                 python_version: str | None, platform: str | None, allow_cpu: bool,
+                 for_extensions: bool, python: str, installer: str, index_strategy: str,
+                 index_base: str | None, allow_insecure_index: bool) -> Any:
+    """Options -> a resolve.Request, every option checked (bad ones are exit 2)."""
+    from torchsetup.command import INSTALLERS, STRATEGIES, CommandOptions, check_index_base
+    from torchsetup.resolve import Request
+
+    base = index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
+    check_index_base(base, allow_insecure_index)
+    if installer == "auto":
+        import shutil
+
+        installer = "uv" if shutil.which("uv") else "pip"
+    if installer not in INSTALLERS:
+        raise UsageError(f"unknown installer {installer!r}", "Use --installer pip, uv or auto.")
+    if index_strategy not in STRATEGIES:
+        raise UsageError(f"unknown index strategy {index_strategy!r}",
+                         "Use --index-strategy extra or --index-strategy index.")
+    if python_version is not None and re.fullmatch(r"3\.\d+t?", python_version) is None:
+        raise UsageError(f"not a Python version: {python_version!r}", "Use e.g. 3.12 or 3.14t.")
+    if platform is not None and platform not in PLATFORMS:
+        raise UsageError(f"unknown platform {platform!r}", f"Use one of {', '.join(PLATFORMS)}.")
+    return Request(torch=torch, variant=variant, torchvision=not no_torchvision,
+                   torchaudio=not no_torchaudio, python_version=python_version, platform=platform,
+                   allow_cpu=allow_cpu, for_extensions=for_extensions,
+                   command=CommandOptions(python=python, installer=installer, strategy=index_strategy,
+                                          index_base=base, allow_insecure_index=allow_insecure_index))
+
+
+def machines_for(python: str | None, probe_files: list[str] | None,
+                 while_waiting: Any = None) -> tuple[list[Any], list[str], str]:
+    """The machines to plan for, their labels, and the interpreter the command names."""
+    from torchsetup.probe import default_python, load_probe_file, probe_machine
+
+    if probe_files:
+        machines = [load_probe_file(f) for f in probe_files]
+        exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
+        return machines, [Path(f).name for f in probe_files], exe
+    target = python or default_python()
+    machine = probe_machine(target, while_waiting=while_waiting)
+    return [machine], ["this machine"], target
