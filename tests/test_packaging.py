@@ -31,9 +31,9 @@ def test_the_wheel_ships_the_matrix_and_finds_it(tmp_path: Path) -> None:
     inst = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", str(wheel)],
                           capture_output=True, text=True, env=isolated_pip_env())
     assert inst.returncode == 0, inst.stderr
-    found = subprocess.run([str(python), "-c", "from torchsetup.matrix.store import default_matrix_path, "
-                            "load_matrix; p = default_matrix_path(); print(p); print(len(load_matrix(p).releases))"],
-                           capture_output=True, text=True, cwd=tmp_path)
+    script = ("from torchsetup.matrix.store import default_matrix_path, load_matrix\n"
+              "p = default_matrix_path()\nprint(p)\nprint(len(load_matrix(p).releases))\n")
+    found = subprocess.run([str(python), "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     path, count = found.stdout.split()
     assert "site-packages/torchsetup/data/compat_matrix.json" in path and int(count) > 50
