@@ -121,6 +121,18 @@ def test_macos_plan_uses_the_default_index() -> None:
                                 "torchvision==0.29.2")
 
 
+def test_wsl_uses_the_windows_driver_minimum_and_says_so() -> None:
+    res = plan_for("wsl2-4090")
+    assert any(n.startswith("WSL: CUDA comes from the Windows driver (560.35.03)") for n in res.plan.notes)
+    machine = json.loads((PROBES / "wsl2-4090.json").read_text())
+    machine["nvidia"]["driver_version"], machine["nvidia"]["cuda_driver_version"] = "527.41", "12.0"
+    from torchsetup.probe.model import machine_from_document
+
+    old = resolve([machine_from_document(machine, "w")], MATRIX, Request(), ["wsl-527"])
+    # 527.41 passes Linux's 12.x minimum (525.60.13) but not Windows' (528.33)
+    assert "cu126 needs driver ≥ 528.33 for CUDA 12; wsl-527 has 527.41" in rejection(old, "2.14.1", "cu126")
+
+
 def test_jetson_is_sent_to_jetpack() -> None:
     res = plan_for("jetson-orin")
     assert not res.ok and "JetPack" in (res.error or "")

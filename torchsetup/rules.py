@@ -149,7 +149,11 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
         if coverage.needs_ptx_jit:
             via_ptx.append(f"{gpu.name} ({cuda.fmt_cap(cap)}) would run {label} only through "
                            f"{coverage.via} JIT")
-    minimum = cuda.min_driver_for(matrix, variant.name, t.system)
+    # under WSL the Windows driver serves CUDA: its version and its minimums are Windows'
+    minimum = cuda.min_driver_for(matrix, variant.name, "Windows" if t.wsl else t.system)
+    if t.wsl:
+        notes.append(f"WSL: CUDA comes from the Windows driver ({t.driver}); do not install a Linux "
+                     "NVIDIA driver inside WSL")
     if minimum is None:
         return Verdict(f"the minimum driver for {variant.name} is not known", "driver")
     driver = cuda.parse_driver(t.driver)
