@@ -74,6 +74,22 @@ def probe(
 
 # ------------------------------------------------------------------ resolve
 
+
+def resolve_for(*, matrix: str | None, python: str | None, probe_file: list[str] | None,
+                **options: Any) -> tuple[Any, list[Any], str]:
+    """The matrix, the machine(s) and the options -> (Resolution, machines, target interpreter)."""
+    from torchsetup.matrix import load_matrix
+    from torchsetup.resolve import resolve as run_resolve
+
+    loaded = load_matrix(matrix)
+    machines, labels, exe = machines_for(python, probe_file)
+    names = ("torch", "variant", "no_torchvision", "no_torchaudio", "python_version", "platform",
+             "allow_cpu", "for_extensions", "installer", "index_strategy", "index_base",
+             "allow_insecure_index")
+    request = plan_request(python=exe, **{name: options[name] for name in names})
+    return run_resolve(machines, loaded, request, labels), machines, exe
+
+
 @app.command()
 def resolve(
     json_out: JsonOpt = False,
@@ -94,18 +110,9 @@ def resolve(
     allow_insecure_index: InsecureOpt = False,
 ) -> None:
     """Which torch/torchvision/torchaudio build fits, and why every other one does not."""
-    from torchsetup.matrix import load_matrix
     from torchsetup.resolve import resolution_document
-    from torchsetup.resolve import resolve as run_resolve
 
-    loaded = load_matrix(matrix)
-    machines, labels, exe = machines_for(python, probe_file)
-    request = plan_request(torch=torch, variant=variant, no_torchvision=no_torchvision,
-                           no_torchaudio=no_torchaudio, python_version=python_version, platform=platform,
-                           allow_cpu=allow_cpu, for_extensions=for_extensions, python=exe, installer=installer,
-                           index_strategy=index_strategy, index_base=index_base,
-                           allow_insecure_index=allow_insecure_index)
-    result = run_resolve(machines, loaded, request, labels)
+    result, _, _ = resolve_for(**locals())
     if json_out:
         emit_json(resolution_document(result))
     else:
@@ -149,9 +156,7 @@ def install(
     """Emit (--dry-run) or run the install command for the resolved plan, then verify."""
     from torchsetup import quoting
     from torchsetup.install import install_document, requirements_text, run_install
-    from torchsetup.matrix import load_matrix
     from torchsetup.resolve import resolution_document
-    from torchsetup.resolve import resolve as run_resolve
 
     if shell not in ("posix", "powershell"):
         raise UsageError(f"unknown shell {shell!r}", "Use --shell posix or --shell powershell.")
@@ -161,14 +166,7 @@ def install(
         raise UsageError("--probe-file, --python-version and --platform plan for another machine; "
                          "nothing can be installed here from that plan",
                          "Add --dry-run to print the command for that machine.")
-    loaded = load_matrix(matrix)
-    machines, labels, exe = machines_for(python, probe_file)
-    request = plan_request(torch=torch, variant=variant, no_torchvision=no_torchvision,
-                           no_torchaudio=no_torchaudio, python_version=python_version, platform=platform,
-                           allow_cpu=allow_cpu, for_extensions=for_extensions, python=exe, installer=installer,
-                           index_strategy=index_strategy, index_base=index_base,
-                           allow_insecure_index=allow_insecure_index)
-    result = run_resolve(machines, loaded, request, labels)
+    result, machines, exe = resolve_for(**locals())
     if not result.ok or result.plan is None:
         if json_out:
             emit_json({"schema": "torchsetup.install/1", "ok": False, "action": "failed", "plan": None,
