@@ -187,3 +187,22 @@ def test_matrix_show_json(run_cli) -> None:
     doc = json.loads(proc.stdout)
     assert [r["torch"] for r in doc["releases"]] == ["2.5.1"]
     assert {"cu118", "cu121", "cu124", "cpu"} <= {v["name"] for v in doc["releases"][0]["variants"]}
+
+
+def test_pypi_builds_are_per_platform() -> None:
+    matrix = load_matrix()
+    r213 = matrix.by_version["2.13.0"]
+    pypi = {(v.name, p) for v in r213.variants if v.index_url is None for p in v.platforms}
+    # Linux's plain `pip install torch` is cu130, Windows' is the CPU build, macOS its own
+    assert pypi == {("cu130", "linux"), ("cpu", "windows"), ("cpu", "macos")}
+    windows_cu130 = next(v for v in r213.variants if v.name == "cu130" and "windows" in v.platforms)
+    assert windows_cu130.index_url == "https://download.pytorch.org/whl/cu130"
+    cu117 = next(v for v in matrix.by_version["2.0.0"].variants if v.name == "cu117")
+    assert cu117.index_url is None and cu117.platforms == ("linux",)
+
+
+def test_selector_only_release_takes_its_pins_from_the_selector() -> None:
+    r = load_matrix().by_version["1.10.2"]  # on PyPI and in the selector, not on the page
+    assert (r.torchvision, r.torchaudio) == ("0.11.3", "0.10.2")
+    cu113 = next(v for v in r.variants if v.name == "cu113")
+    assert (cu113.torch_pin, cu113.form) == ("1.10.2+cu113", "find-links")

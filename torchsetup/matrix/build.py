@@ -61,8 +61,14 @@ def page_inputs(source: SourceInput) -> tuple[SourceInput, list[PageRelease]]:
 
 def _variant_record(v: Any, source_id: str) -> dict[str, Any]:
     index = v.url if v.form in ("index-url", "extra-index-url", "find-links", "download") else None
+    platforms = list(v.platforms)
+    if v.form == "pypi" and v.name.startswith("cu"):
+        # The page lists a plain `pip install torch` under "Linux and Windows" for the CUDA build
+        # on PyPI; PyPI's Windows wheels are the CPU build (published_versions.json: Windows'
+        # index-less command is `accnone` in every entry), so that line is true on Linux only.
+        platforms = [p for p in platforms if p != "windows"]
     return {
-        "name": v.name, "platforms": list(v.platforms), "index_url": index,
+        "name": v.name, "platforms": platforms, "index_url": index,
         "install": {"form": v.form, "line": v.line},
         "torch_pin": v.torch, "torchvision_pin": v.torchvision, "torchaudio_pin": v.torchaudio,
         "source": source_id,
@@ -176,19 +182,30 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
                 continue
             vision = companion_for(version, vision_pins)
             audio = companion_for(version, audio_pins)
-            variants = []
-            for name, index, command in enrich.selector_variants(entry):
-                variants.append({
-                    "name": name, "platforms": ["linux", "windows"] if not name.startswith("rocm")
-                    else ["linux"], "index_url": index,
-                    "install": {"form": _form_of(command), "line": command},
-                    "torch_pin": version, "torchvision_pin": vision[0] if vision else None,
-                    "torchaudio_pin": audio[0] if audio else None, "source": source.id})
+            variants: list[dict[str, Any]] = []
+            for os_key, platform in (("linux", "linux"), ("windows", "windows")):
+                for name, index, command in enrich.selector_variants(entry, os_key):
+                    same = next((v for v in variants if (v["name"], v["index_url"]) == (name, index)), None)
+                    if same is not None:
+                        same["platforms"].append(platform)
+                        continue
+                    pins = enrich.command_pins(command)  # old entries pin +cuXYZ themselves
+                    variants.append({
+                        "name": name, "platforms": [platform], "index_url": index,
+                        "install": {"form": _form_of(command), "line": command},
+                        "torch_pin": pins.get("torch", version),
+                        "torchvision_pin": pins.get("torchvision") or (vision[0] if vision else None),
+                        "torchaudio_pin": pins.get("torchaudio") or (audio[0] if audio else None),
+                        "source": source.id})
             variants.append({"name": "cpu", "platforms": ["macos"], "index_url": None,
                              "install": {"form": "pypi", "line": "pip3 install torch torchvision"},
                              "torch_pin": version,
                              "torchvision_pin": vision[0] if vision else None,
                              "torchaudio_pin": None, "source": source.id})
+            if vision is None:  # the selector's own pins name the companions of old entries
+                vision = _pinned_companion(variants, "torchvision_pin", source.id)
+            if audio is None:
+                audio = _pinned_companion(variants, "torchaudio_pin", source.id)
             releases[version] = {
                 "torch": version, "title": f"v{version}", "source": source.id,
                 "torchvision": vision[0] if vision else None,
@@ -239,6 +256,11 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
         "tables": _tables(),
         "releases": out,
     }
+
+
+def _pinned_companion(variants: list[dict[str, Any]], key: str, source_id: str) -> tuple[str, str] | None:
+    pins = {v[key].split("+")[0] for v in variants if v.get(key)}
+    return (pins.pop(), source_id) if len(pins) == 1 else None
 
 
 def _form_of(command: str) -> str:

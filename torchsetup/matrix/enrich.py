@@ -192,17 +192,23 @@ def torch_requirement(metadata_text: str) -> str | None:
 # ------------------------------------------------------------------ selector data
 
 
-def selector_default_variant(entry: dict[str, Any]) -> str | None:
-    """Which cuXYZ the plain-PyPI `pip3 install torch` of a published_versions entry is.
+def selector_default_variant(entry: dict[str, Any], os_key: str = "linux") -> str | None:
+    """Which build the plain-PyPI `pip3 install torch` of a published_versions entry is.
 
-    The selector's pip command for it names no index; its libtorch link for the same key names
-    the CUDA build (e.g. 2.13.0: cuda.y -> .../libtorch/cu130/...).
+    The selector's pip command for it names no index; on Linux its libtorch link for the same key
+    names the CUDA build (e.g. 2.13.0: cuda.y -> .../libtorch/cu130/...). On Windows the
+    index-less command sits under `accnone`: PyPI's Windows build is the CPU one.
     """
-    linux = entry.get("linux", {})
-    for key, pip in (linux.get("pip") or {}).items():
-        if "--index-url" in pip.get("command", "") or not key.startswith("cuda"):
+    section = entry.get(os_key) or {}
+    for key, pip in (section.get("pip") or {}).items():
+        command = (pip or {}).get("command") or ""
+        if not command or re.search(r"--index-url|--extra-index-url|\s-f\s|--find-links", command):
             continue
-        lib = ((linux.get("libtorch") or {}).get(key) or {}).get("versions") or {}
+        if key == "accnone":
+            return "cpu"
+        if not key.startswith("cuda"):
+            continue
+        lib = ((section.get("libtorch") or {}).get(key) or {}).get("versions") or {}
         for url in lib.values():
             match = re.search(r"/libtorch/(cu\d+)/", str(url))
             if match:
@@ -210,12 +216,14 @@ def selector_default_variant(entry: dict[str, Any]) -> str | None:
     return None
 
 
-def selector_variants(entry: dict[str, Any]) -> list[tuple[str, str | None, str]]:
-    """[(variant, index URL or None for PyPI, command)] of a published_versions entry (Linux pip)."""
+def selector_variants(entry: dict[str, Any], os_key: str = "linux") -> list[tuple[str, str | None, str]]:
+    """[(variant, index URL or None for PyPI, command)] of a published_versions entry's pip section."""
     out = []
-    default = selector_default_variant(entry)
-    for _, pip in sorted(((entry.get("linux") or {}).get("pip") or {}).items()):
-        command = pip.get("command", "")
+    default = selector_default_variant(entry, os_key)
+    for _, pip in sorted(((entry.get(os_key) or {}).get("pip") or {}).items()):
+        command = (pip or {}).get("command") or ""
+        if not command:
+            continue
         index = re.search(r"(?:--index-url|--extra-index-url|-f)\s+(\S+)", command)
         local = re.search(r"torch==[^\s+]+\+(\S+)", command)
         if local:
@@ -225,6 +233,11 @@ def selector_variants(entry: dict[str, Any]) -> list[tuple[str, str | None, str]
         elif default and not index:
             out.append((default, None, command))
     return out
+
+
+def command_pins(command: str) -> dict[str, str]:
+    """{package: version} pinned in an install command (`torchaudio===0.10.2+cu102` too)."""
+    return {m[1]: m[2] for m in re.finditer(r"\b(torch|torchvision|torchaudio)={2,3}(\S+)", command)}
 
 
 def release_pythons(releases_json: dict[str, Any], channel: str = "release") -> tuple[str, list[str]]:
