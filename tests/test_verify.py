@@ -92,3 +92,24 @@ def test_a_torchvision_from_another_torch_is_caught(torch_venv: Path, run_cli) -
     doctor = run_cli("doctor", "--verify", "--json", "--python", str(torch_venv))
     assert doctor.returncode == 1
     assert json.loads(doctor.stdout)["verify"]["ok"] is False
+
+
+def test_smoke_rules_match_torchs_own() -> None:
+    import importlib.util
+
+    from torchsetup.verify import SMOKE_SCRIPT
+
+    spec = importlib.util.spec_from_file_location("smoke", SMOKE_SCRIPT)
+    assert spec and spec.loader
+    smoke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smoke)
+    cu126 = ["sm_50", "sm_60", "sm_70", "sm_75", "sm_80", "sm_86", "sm_90"]
+    assert smoke.arch_covers(cu126, 6, 1) and smoke.arch_covers(cu126, 8, 9)
+    assert not smoke.arch_covers(cu126, 12, 0) and not smoke.arch_covers(cu126, 3, 7)
+    assert smoke.arch_covers(["sm_90", "compute_90"], 12, 0)  # PTX JIT
+    assert smoke.unavailable_reason(None, None, None, []) == "CPU-only build"
+    assert smoke.unavailable_reason("12.4", None, "", []) == "CUDA_VISIBLE_DEVICES='' hides all devices"
+    found = ("CUDA initialization: The NVIDIA driver on your system is too old (found version 11040). "
+             "Please update your GPU driver\nmore")
+    assert smoke.unavailable_reason("12.4", None, None, [found]).endswith("(found version 11040). "
+                                                                           "Please update your GPU driver")

@@ -19,6 +19,31 @@ def emit(**fields):
     sys.stdout.flush()
 
 
+def arch_covers(arch_list, major, minor):
+    """torch's own rule: SASS of the same major with minor <= the GPU's, or PTX <= the GPU's."""
+    for arch in arch_list:
+        kind, _, number = arch.partition("_")
+        if not number.isdigit():
+            continue
+        value = int(number)
+        if kind == "sm" and value // 10 == major and value % 10 <= minor:
+            return True
+        if kind == "compute" and value <= major * 10 + minor:
+            return True
+    return False
+
+
+def unavailable_reason(cuda_version, hip_version, visible, warning_texts):
+    """Why torch.cuda.is_available() is False, in words."""
+    if cuda_version is None and hip_version is None:
+        return "CPU-only build"
+    if visible is not None and visible.strip() in ("", "-1"):
+        return f"CUDA_VISIBLE_DEVICES={visible!r} hides all devices"
+    if warning_texts:
+        return warning_texts[0].split("\n")[0][:300]
+    return "no CUDA device visible (no NVIDIA driver or GPU found by the CUDA runtime)"
+
+
 def run_check(name, fn):
     emit(event="start", check=name)
     started = time.perf_counter()
@@ -66,15 +91,9 @@ def main():
         available = bool(torch.cuda.is_available())
     reason = None
     if not available:
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
-            reason = "CPU-only build"
-        elif visible is not None and visible.strip() in ("", "-1"):
-            reason = f"CUDA_VISIBLE_DEVICES={visible!r} hides all devices"
-        elif caught:
-            reason = str(caught[0].message).split("\n")[0][:300]
-        else:
-            reason = "no CUDA device visible (no NVIDIA driver or GPU found by the CUDA runtime)"
+        reason = unavailable_reason(torch.version.cuda, getattr(torch.version, "hip", None),
+                                    os.environ.get("CUDA_VISIBLE_DEVICES"),
+                                    [str(w.message) for w in caught])
     emit(event="info", torch=torch.__version__, cuda=torch.version.cuda, cuda_available=available,
          reason=reason, arch_list=list(torch.cuda.get_arch_list()) if available else [])
 
@@ -86,13 +105,9 @@ def main():
             major, minor = torch.cuda.get_device_capability(index)
             name = torch.cuda.get_device_name(index)
             arch = torch.cuda.get_arch_list()
-            sm = f"sm_{major}{minor}"
-            same_major = [a for a in arch if a.startswith("sm_") and int(a[3:]) // 10 == major
-                          and int(a[3:]) % 10 <= minor]
-            ptx = [a for a in arch if a.startswith("compute_") and int(a[8:]) <= major * 10 + minor]
-            covered = bool(same_major or ptx)
+            covered = arch_covers(arch, major, minor)
             emit(event="device", index=index, name=name, capability=f"{major}.{minor}",
-                 error=None if covered else f"{name} is {sm}; this build has {', '.join(arch)}")
+                 error=None if covered else f"{name} is sm_{major}{minor}; this build has {', '.join(arch)}")
 
         def alloc(device=device):
             x = torch.ones(1024, 1024, device=device)
