@@ -41,12 +41,14 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
         except EnvironmentUnusable:
             old_versions = set()  # an unusable old file may be replaced
     new_versions = {r.torch for r in new.releases}
-    lost = tuple(sorted(old_versions - new_versions))
+    from packaging.version import Version
+
+    lost = tuple(sorted(old_versions - new_versions, key=Version))
     if lost and not force:
         raise EnvironmentUnusable(
             f"the rebuilt matrix would lose {len(lost)} release(s) the current one has "
             f"({', '.join(lost[:5])}{'...' if len(lost) > 5 else ''}); {output} left untouched",
             "Check the sources, or pass --force to accept the smaller matrix.")
     write_atomically(output, document)
-    return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - old_versions)),
+    return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - old_versions, key=Version)),
                         lost, new.releases[0].torch)
