@@ -199,3 +199,12 @@ def test_wsl_nvidia_smi_location_is_used(tmp_path: Path) -> None:
     wsl = OSInfo(system="Linux", machine="x86_64", container=False, wsl=True, jetson=False)
     nv, _ = smi_probe(tmp_path, wsl)
     assert nv.source == "nvidia-smi" and len(nv.gpus) == 2
+
+
+def test_nvml_is_not_loaded_without_a_kernel_module(tmp_path: Path) -> None:
+    import sys
+
+    sys.modules.pop("pynvml", None)
+    nv, warnings = probe_nvidia(HOST, None, {"PATH": str(tmp_path / "none")}, root=tmp_path, timeout=2)
+    assert "pynvml" not in sys.modules
+    assert nv.source == "none" and "no NVIDIA kernel module loaded" in warnings[0]

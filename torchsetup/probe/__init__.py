@@ -41,7 +41,12 @@ def probe_nvidia(
 ) -> tuple[NvidiaInfo, tuple[str, ...]]:
     """NVML first; then nvidia-smi; then the kernel module's version file; then a diagnosis."""
     env = os.environ if environ is None else environ
-    reading = nvml_mod.read_nvml(nvml_lib)
+    if nvml_lib is None and not nvidia_kernel_present(root):
+        # No kernel module and no device node: NVML cannot answer, so do not load it (~20 ms).
+        reading = nvml_mod.NvmlReading(None, None, (), (), "no NVIDIA kernel module loaded "
+                                       "(/proc/driver/nvidia, /dev/nvidia*, /dev/dxg absent)", None)
+    else:
+        reading = nvml_mod.read_nvml(nvml_lib)
     if reading.failure is None:
         error = None
         if not reading.gpus:
@@ -65,6 +70,12 @@ def probe_nvidia(
     if module_version is not None:
         return NvidiaInfo(module_version, None, "procfs", (), error), tuple(warnings)
     return NvidiaInfo(None, None, "none", (), error), tuple(warnings)
+
+
+def nvidia_kernel_present(root: Path) -> bool:
+    """The NVIDIA kernel module (or WSL's GPU bridge) is visible: NVML may work."""
+    return ((root / "proc/driver/nvidia").exists() or has_nvidia_device_nodes(root)
+            or (root / "dev/dxg").exists())
 
 
 def _diagnose(reading: nvml_mod.NvmlReading, smi: Any, module_version: str | None,
