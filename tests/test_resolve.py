@@ -187,3 +187,10 @@ def test_cli_resolve_json_and_exit_codes(run_cli) -> None:
     assert nofit.returncode == 3 and "JetPack" in nofit.stderr and "Traceback" not in nofit.stderr
     bad = run_cli("resolve", "--torch", "~~2", "--probe-file", str(PROBES / "no-gpu.json"))
     assert bad.returncode == 2 and "invalid torch specifier" in bad.stderr
+
+
+def test_no_fit_for_an_old_driver_names_the_driver_to_upgrade_to() -> None:
+    res = plan_for("t4-470", torch="==2.14.1")
+    assert not res.ok
+    assert "upgrade the NVIDIA driver to ≥ 525.60.13 for torch 2.14.1 (cu126)" in (res.hint or "")
+    assert "--allow-cpu" in (res.hint or "")

@@ -48,6 +48,7 @@ class Rejection:
     variant: str
     reason: str
     kind: str = ""
+    needs_driver: str | None = None  # a driver this new would lift the rejection
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
                 full = full and verdict.full_support
             if failure is not None:
                 rejected.append(Rejection(release.torch, variant.name, failure.failure or "",
-                                          failure.kind or ""))
+                                          failure.kind or "", failure.needs_driver))
             else:
                 passing.append((_preference(variant, full), variant, notes))
         if not passing:
@@ -192,9 +193,8 @@ def _why_not(best: tuple[int, int, int], pref: tuple[int, int, int], chosen: Var
 def _newer_fix(rejected: list[Rejection], chosen_torch: str) -> str | None:
     """When newer torch lost only to the driver, say which driver would unlock it."""
     for r in rejected:
-        if r.torch != chosen_torch and r.kind == "driver" and "needs driver ≥" in r.reason:
-            minimum = r.reason.split("needs driver ≥ ")[1].split(" ")[0].rstrip(";")
-            return (f"newer torch needs a newer driver: with driver ≥ {minimum} torch {r.torch} "
+        if r.torch != chosen_torch and r.needs_driver:
+            return (f"newer torch needs a newer driver: with driver ≥ {r.needs_driver} torch {r.torch} "
                     f"({r.variant}) would fit")
     return None
 
@@ -226,10 +226,9 @@ def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
         return Resolution(False, None, (), f"no release matches torch{request.torch or ''}",
                           "Run `torchsetup matrix show` to see the releases.")
     hints = []
-    driver_fix = next((r for r in rejected if r.kind == "driver" and "needs driver ≥" in r.reason), None)
+    driver_fix = next((r for r in rejected if r.needs_driver), None)
     if driver_fix:
-        minimum = driver_fix.reason.split("needs driver ≥ ")[1].split(" ")[0].rstrip(";")
-        hints.append(f"upgrade the NVIDIA driver to ≥ {minimum} for torch {driver_fix.torch} "
+        hints.append(f"upgrade the NVIDIA driver to ≥ {driver_fix.needs_driver} for torch {driver_fix.torch} "
                      f"({driver_fix.variant})")
     if newest_with_kernels:
         hints.append(f"the newest torch with kernels for these GPUs is {newest_with_kernels}")

@@ -43,6 +43,7 @@ class Verdict:
     kind: str | None = None  # driver | arch | python | glibc | platform | companion | gpu | extensions
     notes: tuple[str, ...] = ()
     full_support: bool = True  # the driver's own CUDA >= the wheel's
+    needs_driver: str | None = None  # the driver version that would lift this failure
 
 
 def platform_of(system: str | None, machine: str | None) -> str:
@@ -163,7 +164,7 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
                        f"{t.label} is unknown", "driver")
     if needed and driver < needed:
         return Verdict(f"{variant.name} needs driver ≥ {minimum[0]} for CUDA {wheel_cuda[0]}; "
-                       f"{t.label} has {t.driver}", "driver")
+                       f"{t.label} has {t.driver}", "driver", needs_driver=minimum[0])
     full = t.driver_cuda is not None and t.driver_cuda >= wheel_cuda
     if via_ptx and not full:
         return Verdict(f"{via_ptx[0]}, which needs a driver with CUDA ≥ "
