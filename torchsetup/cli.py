@@ -270,32 +270,17 @@ def doctor(
     machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, prepare)
     if not loaded:
         prepare()
-    from torchsetup import quoting
-    from torchsetup.doctor import DOCTOR_SCHEMA, ERROR, diagnose, with_fix
-    from torchsetup.probe.model import machine_to_document
-    from torchsetup.resolve import Request
-    from torchsetup.resolve import resolve as run_resolve
+    from torchsetup.doctor import doctor_document, examine
 
     machine = machines[0]
-    findings = diagnose(machine, loaded[0], labels[0])
-    fix = None
-    if any(f.severity == ERROR for f in findings):
-        from torchsetup.command import CommandOptions
-
-        res = run_resolve([machine], loaded[0], Request(command=CommandOptions(python=exe)), labels)
-        fix = quoting.posix(res.plan.command) if res.plan else None
-    findings = with_fix(findings, fix)
+    findings = examine(machine, loaded[0], exe, labels[0])
     verify_doc = None
     if run_smoke and not probe_file:
         from torchsetup.verify import run_verify, verify_document
 
         verify_doc = verify_document(run_verify(exe, timeout))
-    ok = not any(f.severity == ERROR for f in findings) and (verify_doc is None or verify_doc["ok"])
-    document = {"schema": DOCTOR_SCHEMA, "ok": ok, "probe": machine_to_document(machine),
-                "findings": [{"severity": f.severity, "code": f.code, "message": f.message, "fix": f.fix}
-                             for f in findings]}
-    if verify_doc is not None:
-        document["verify"] = verify_doc
+    document = doctor_document(machine, findings, verify_doc)
+    ok = document["ok"]
     if json_out:
         emit_json(document)
     else:

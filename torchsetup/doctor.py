@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
 from torchsetup import cuda
 from torchsetup.matrix.store import Matrix, Release, Variant
-from torchsetup.probe.model import Machine
+from torchsetup.probe.model import Machine, machine_to_document
 from torchsetup.rules import GPUS, UNUSABLE, Target, target_from_machine
 
 DOCTOR_SCHEMA = "torchsetup.doctor/1"
@@ -171,7 +172,29 @@ FIXABLE_BY_REINSTALL = {"torch-not-installed", "cpu-build-on-gpu-machine", "driv
                         "gpu-arch-not-in-build", "companion-mismatch", "unknown-build"}
 
 
-def with_fix(findings: list[Finding], fix: str | None) -> list[Finding]:
+def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this machine") -> list[Finding]:
+    """The findings, each error that a reinstall cures carrying the resolver's install command."""
+    findings = diagnose(machine, matrix, label)
+    if not any(f.severity == ERROR for f in findings):
+        return findings
+    from torchsetup.command import CommandOptions
+    from torchsetup.quoting import posix
+    from torchsetup.resolve import Request, resolve
+
+    res = resolve([machine], matrix, Request(command=CommandOptions(python=python)), [label])
+    fix = posix(res.plan.command) if res.plan else None
     return [Finding(f.severity, f.code, f.message,
                     fix if (f.code in FIXABLE_BY_REINSTALL and f.severity == ERROR) else f.fix)
             for f in findings]
+
+
+def doctor_document(machine: Machine, findings: list[Finding],
+                    verify: dict[str, Any] | None = None) -> dict[str, Any]:
+    ok = not any(f.severity == ERROR for f in findings) and (verify is None or bool(verify["ok"]))
+    document: dict[str, Any] = {
+        "schema": DOCTOR_SCHEMA, "ok": ok, "probe": machine_to_document(machine),
+        "findings": [{"severity": f.severity, "code": f.code, "message": f.message, "fix": f.fix}
+                     for f in findings]}
+    if verify is not None:
+        document["verify"] = verify
+    return document
