@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from torchsetup.matrix.store import ArchList, Matrix, Variant
+from torchsetup.matrix.store import ArchList, Matrix
 
 Capability = tuple[int, int]
 
@@ -95,7 +95,3 @@ def describe_arch(arch: ArchList) -> str:
     if arch.ptx:
         text += " + PTX " + ", ".join(f"compute_{a[0]}{a[1]}" for a in arch.ptx)
     return text
-
-
-def is_cuda(variant: Variant) -> bool:
-    return variant.cuda is not None

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from torchsetup.matrix.store import Matrix, Release
 from torchsetup.probe.model import Machine
+from torchsetup.quoting import posix
 
 console = Console()
 
@@ -88,19 +89,13 @@ class fetch_progress:  # noqa: N801 - used as a context manager
         self._progress.__exit__(None, None, None)
 
 
-def shell_line(argv: list[str] | tuple[str, ...]) -> str:
-    import shlex
-
-    return shlex.join(argv)
-
-
 def render_resolution(res: object) -> None:
     plan = getattr(res, "plan", None)
     rejected = list(getattr(res, "rejected", ()))
     if plan is not None:
         console.print(f"[bold green]torch {plan.torch}[/bold green] ({plan.variant})"
                       f"  torchvision {_dash(plan.torchvision)}  torchaudio {_dash(plan.torchaudio)}")
-        console.print(f"[bold]command:[/bold] {shell_line(plan.command)}", soft_wrap=True)
+        console.print(f"[bold]command:[/bold] {posix(plan.command)}", soft_wrap=True)
         for note in plan.notes:
             console.print(f"[yellow]note:[/yellow] {note}")
         near = [r for r in rejected if r.torch == plan.torch] or rejected[:6]

@@ -252,7 +252,3 @@ def release_pythons(releases_json: dict[str, Any], channel: str = "release") -> 
             if match:
                 versions.add(match[1] + match[2])
     return stable, sorted(versions, key=lambda v: (tuple(int(x) for x in v.rstrip("t").split(".")), v))
-
-
-def version_key(version: str) -> Version:
-    return Version(version)

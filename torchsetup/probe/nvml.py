@@ -20,10 +20,6 @@ T = TypeVar("T")
 # NVML return codes (nvml.h); kept here so diagnosis works even when pynvml is absent.
 NOT_SUPPORTED = 3
 NO_PERMISSION = 4
-DRIVER_NOT_LOADED = 9
-LIBRARY_NOT_FOUND = 12
-FUNCTION_NOT_FOUND = 13
-GPU_IS_LOST = 15
 LIB_RM_VERSION_MISMATCH = 18
 
 
