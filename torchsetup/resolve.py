@@ -113,21 +113,9 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
         return Resolution(False, None, (), f"{jetsons[0].label}: {JETPACK}",
                           "Install NVIDIA's JetPack torch wheel, or pass --variant cpu for a CPU build.")
     families = {t.family for t in targets}
-    if request.variant:
-        known = {v.name for r in matrix.releases for v in r.variants}
-        hosts = {p for r in matrix.releases for v in r.variants if v.name == request.variant
-                 for p in v.platforms}
-        if request.variant not in known:
-            return Resolution(False, None, (), f"no release in the matrix has a {request.variant!r} build",
-                              "Run `torchsetup matrix show` to see the variants.")
-        missing = families - hosts
-        if missing:
-            where = ", ".join(sorted(hosts))
-            extra = (" macOS gets the default PyPI build (MPS on Apple silicon)."
-                     if "macos" in missing else "")
-            return Resolution(False, None, (), f"{request.variant} builds exist only for {where}; "
-                              f"not for {', '.join(sorted(missing))}.{extra}",
-                              "Drop --variant to let torchsetup choose.")
+    forced_error = _forced_variant_error(matrix, request.variant, families)
+    if forced_error:
+        return forced_error
     fleet_has_gpu = any(t.gpu_state == GPUS for t in targets)
     unique = list({_signature(t): t for t in targets}.values())
     rejected: list[Rejection] = []
@@ -139,29 +127,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
                     else "no torchvision is known for it (pass --no-torchvision for torch alone)")
             rejected.append(Rejection(release.torch, "*", f"torch {release.torch}: {what}", "data"))
             continue
-        passing: list[tuple[tuple[int, int, int], Variant, list[str]]] = []
-        for variant in release.variants:
-            if not families <= set(variant.platforms):
-                continue
-            if request.variant and variant.name != request.variant:
-                continue
-            notes: list[str] = []
-            full = True
-            failure: Verdict | None = None
-            for t in unique:
-                verdict = check_variant(matrix, release, variant, t, fleet_has_gpu=fleet_has_gpu,
-                                        forced=bool(request.variant), allow_cpu=request.allow_cpu,
-                                        for_extensions=request.for_extensions)
-                if verdict.failure:
-                    failure = verdict
-                    break
-                notes.extend(verdict.notes)
-                full = full and verdict.full_support
-            if failure is not None:
-                rejected.append(Rejection(release.torch, variant.name, failure.failure or "",
-                                          failure.kind or "", failure.needs_driver))
-            else:
-                passing.append((_preference(variant, full), variant, notes))
+        passing = _candidates(matrix, release, request, unique, families, fleet_has_gpu, rejected)
         if not passing:
             continue
         passing.sort(key=lambda p: p[0], reverse=True)
@@ -179,6 +145,54 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
             notes.append(newer)
         return Resolution(True, make_plan(release, variant, request, notes), tuple(rejected))
     return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets, families))
+
+
+Candidate = tuple[tuple[int, int, int], Variant, list[str]]
+
+
+def _candidates(matrix: Matrix, release: Release, request: Request, targets: list[Target],
+                families: set[str], fleet_has_gpu: bool, rejected: list[Rejection]) -> list[Candidate]:
+    """The variants of one release that run on every target (rejections appended to `rejected`)."""
+    passing: list[Candidate] = []
+    for variant in release.variants:
+        if not families <= set(variant.platforms):
+            continue
+        if request.variant and variant.name != request.variant:
+            continue
+        notes: list[str] = []
+        full = True
+        failure: Verdict | None = None
+        for t in targets:
+            verdict = check_variant(matrix, release, variant, t, fleet_has_gpu=fleet_has_gpu,
+                                    forced=bool(request.variant), allow_cpu=request.allow_cpu,
+                                    for_extensions=request.for_extensions)
+            if verdict.failure:
+                failure = verdict
+                break
+            notes.extend(verdict.notes)
+            full = full and verdict.full_support
+        if failure is not None:
+            rejected.append(Rejection(release.torch, variant.name, failure.failure or "",
+                                      failure.kind or "", failure.needs_driver))
+        else:
+            passing.append((_preference(variant, full), variant, notes))
+    return passing
+
+
+def _forced_variant_error(matrix: Matrix, variant: str | None, families: set[str]) -> Resolution | None:
+    """A --variant that no release has, or that does not exist for these machines' platforms."""
+    if not variant:
+        return None
+    hosts = {p for r in matrix.releases for v in r.variants if v.name == variant for p in v.platforms}
+    if not hosts:
+        return Resolution(False, None, (), f"no release in the matrix has a {variant!r} build",
+                          "Run `torchsetup matrix show` to see the variants.")
+    missing = families - hosts
+    if not missing:
+        return None
+    extra = " macOS gets the default PyPI build (MPS on Apple silicon)." if "macos" in missing else ""
+    return Resolution(False, None, (), f"{variant} builds exist only for {', '.join(sorted(hosts))}; "
+                      f"not for {', '.join(sorted(missing))}.{extra}", "Drop --variant to let torchsetup choose.")
 
 
 def _why_not(best: tuple[int, int, int], pref: tuple[int, int, int], chosen: Variant,
