@@ -66,8 +66,10 @@ class Backup:
 
     def __init__(self, snap: Snapshot, names: set[str]) -> None:
         self.snapshot = snap
-        self.root = Path(tempfile.mkdtemp(prefix=".torchsetup-backup-",
-                                          dir=Path(snap.purelib).parent))
+        try:  # beside the environment, so that hard links work (no copy of a 2 GB torch)
+            self.root = Path(tempfile.mkdtemp(prefix=".torchsetup-backup-", dir=Path(snap.purelib).parent))
+        except OSError:
+            self.root = Path(tempfile.mkdtemp(prefix="torchsetup-backup-"))
         self.saved: dict[str, Dist] = {}
         for name in sorted(names):
             dist = snap.dists.get(name)
