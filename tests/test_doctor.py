@@ -40,6 +40,8 @@ CASES = [
     (probe("gtx1080ti-575", "2.6.0+cu126", "0.20.1+cu124"), "companion-mismatch", "error",
      ["torchvision 0.20.1+cu124 is built for torch 2.5.1", "pairs with torchvision 0.21.0",
       "cu124 build; torch is cu126", "torchvision::nms"]),
+    (probe("no-gpu", "2.13.0+cpu", "0.28.0"), "companion-mismatch", "error",
+     ["torchvision 0.28.0 is a cu130 build (the default build on PyPI for linux); torch is cpu"]),
     (probe("no-gpu", "2.5.1+cpu", python__version="3.16.0"), "python-unsupported", "error",
      ["no torch release in the matrix has a wheel for CPython 3.16"]),
     (probe("gtx1080ti-575", "2.5.1+cu124", cuda_toolkit__version="13.0"),

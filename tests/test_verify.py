@@ -91,7 +91,11 @@ def test_a_torchvision_from_another_torch_is_caught(torch_venv: Path, run_cli) -
     assert "torchvision::nms does not exist" in failed[0]["detail"]
     doctor = run_cli("doctor", "--verify", "--json", "--python", str(torch_venv))
     assert doctor.returncode == 1
-    assert json.loads(doctor.stdout)["verify"]["ok"] is False
+    report = json.loads(doctor.stdout)
+    assert report["verify"]["ok"] is False
+    # doctor sees it from metadata alone too: PyPI's 0.28.0 is the cu130 build, torch is +cpu
+    mismatch = next(f for f in report["findings"] if f["code"] == "companion-mismatch")
+    assert "torchvision 0.28.0 is a cu130 build" in mismatch["message"] and mismatch["fix"]
 
 
 def test_smoke_rules_match_torchs_own() -> None:

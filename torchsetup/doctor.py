@@ -68,8 +68,17 @@ def _python_findings(matrix: Matrix, t: Target, release: Release | None) -> list
     return []
 
 
+def _build_of(version: str, release: Release | None, family: str) -> str | None:
+    """The variant of an installed version: its local part, else what plain `pip install` gives."""
+    local = _local(version)
+    if local or release is None:
+        return local
+    default = next((v for v in release.variants if v.pypi_default and family in v.platforms), None)
+    return default.name if default else None
+
+
 def _companion_findings(matrix: Matrix, torch_version: str, name: str, installed: str | None,
-                        release: Release | None) -> list[Finding]:
+                        release: Release | None, family: str) -> list[Finding]:
     if installed is None or release is None:
         return []
     built_for = [r.torch for r in matrix.releases if getattr(r, name) == _base(installed)]
@@ -81,9 +90,12 @@ def _companion_findings(matrix: Matrix, torch_version: str, name: str, installed
         owner = f"built for torch {built_for[0]}" if built_for else "not paired with this torch"
         problems.append(f"{name} {installed} is {owner}, but torch {torch_version} is installed "
                         f"(it pairs with {name} {expected})")
-    torch_local, companion_local = _local(torch_version), _local(installed)
-    if torch_local and companion_local and torch_local != companion_local:
-        problems.append(f"{name} {installed} is a {companion_local} build; torch is {torch_local}")
+    torch_build = _build_of(torch_version, release, family)
+    companion_release = matrix.by_version.get(built_for[0]) if built_for else None
+    companion_build = _build_of(installed, companion_release, family)
+    if torch_build and companion_build and torch_build != companion_build:
+        how = "" if _local(installed) else f" (the default build on PyPI for {family})"
+        problems.append(f"{name} {installed} is a {companion_build} build{how}; torch is {torch_build}")
     if not problems:
         return []
     hint = " (expect 'operator torchvision::nms does not exist')" if name == "torchvision" else ""
@@ -155,10 +167,9 @@ def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> l
                                 "run `torchsetup matrix update`"))
         return findings + _python_findings(matrix, t, None)
     findings += _python_findings(matrix, t, release)
-    findings += _companion_findings(matrix, torch_version, "torchvision", inst.torchvision if inst else None,
-                                    release)
-    findings += _companion_findings(matrix, torch_version, "torchaudio", inst.torchaudio if inst else None,
-                                    release)
+    for name in ("torchvision", "torchaudio"):
+        findings += _companion_findings(matrix, torch_version, name, getattr(inst, name, None), release,
+                                        t.family)
     variant = installed_variant(release, torch_version, t.family)
     if variant is None:
         findings.append(Finding(WARNING, "unknown-build",
