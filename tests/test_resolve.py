@@ -194,3 +194,13 @@ def test_no_fit_for_an_old_driver_names_the_driver_to_upgrade_to() -> None:
     assert not res.ok
     assert "upgrade the NVIDIA driver to ≥ 525.60.13 for torch 2.14.1 (cu126)" in (res.hint or "")
     assert "--allow-cpu" in (res.hint or "")
+
+
+def test_a_probe_document_without_nvidia_facts_says_so() -> None:
+    from torchsetup.probe.model import machine_from_document
+
+    doc = {"schema": "torchsetup.probe/1", "os": {"system": "Linux", "machine": "x86_64",
+                                                  "libc": "glibc 2.36"}, "python": {"version": "3.12.3"}}
+    res = resolve([machine_from_document(doc, "min")], MATRIX, Request(), ["min.json"])
+    assert res.plan.variant == "cpu"
+    assert "min.json: the probe document says nothing about NVIDIA GPUs (no nvidia section)" in res.plan.notes

@@ -85,7 +85,8 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
         driver_cuda=cuda.driver_cuda(matrix, nv.driver_version, nv.cuda_driver_version,
                                      "Windows" if system == "Windows" or (o and o.wsl) else system)
         if nv else None,
-        gpus=gpus, gpu_state=state, nvidia_error=nv.error if nv else None,
+        gpus=gpus, gpu_state=state,
+        nvidia_error=nv.error if nv else "the probe document says nothing about NVIDIA GPUs (no nvidia section)",
         wsl=bool(o and o.wsl), container=bool(o and o.container), jetson=bool(o and o.jetson),
         toolkit=toolkit,
     )
