@@ -99,3 +99,12 @@ def test_bad_probe_files_are_exit_2_naming_file_and_problem(run_cli, tmp_path: P
 def test_unknown_option_is_exit_2(run_cli) -> None:
     proc = run_cli("probe", "--frobnicate")
     assert proc.returncode == 2 and "--frobnicate" in proc.stderr
+
+
+def test_version_and_bare_help(run_cli) -> None:
+    from torchsetup import __version__
+
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"torchsetup {__version__}"
+    bare = run_cli()
+    assert bare.returncode == 0 and "probe" in bare.stdout and "doctor" in bare.stdout

@@ -42,6 +42,22 @@ app = typer.Typer(
 matrix_app = typer.Typer(no_args_is_help=True, help="Read or rebuild the version matrix.")
 app.add_typer(matrix_app, name="matrix")
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        from torchsetup import __version__
+
+        sys.stdout.write(f"torchsetup {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Pick, install and prove the PyTorch build that actually runs on this machine."""
+
 def emit_json(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
