@@ -57,6 +57,8 @@ def test_missing_interpreter_is_exit_5(run_cli, tmp_path: Path) -> None:
     proc = run_cli("probe", "--python", str(tmp_path / "nope"))
     assert proc.returncode == 5
     assert "target interpreter not found" in proc.stderr and "Traceback" not in proc.stderr
+    debug = run_cli("--debug", "probe", "--python", str(tmp_path / "nope"))
+    assert "Traceback" in debug.stderr and "EnvironmentUnusable" in debug.stderr
 
 
 def test_broken_interpreter_is_exit_5(run_cli, tmp_path: Path) -> None:
