@@ -236,3 +236,39 @@ def test_ctrl_c_during_the_install_restores_and_exits_4(venv: Path, indexes,
     doc = json.loads(out)
     assert doc["action"] == "failed" and "interrupted" in doc["error"]
     assert freeze(venv) == before
+
+
+def test_a_failing_smoke_test_after_install_is_exit_1(run_cli, venv: Path, indexes) -> None:
+    pytorch, primary = indexes
+    proc = run_cli("install", "--yes", "--json", "--python", str(venv), "--torch", "==2.5.1", "--variant",
+                   "cpu", "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index", "--timeout", "60",
+                   env=cli_env(primary))
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["action"] == "installed" and doc["ok"] is False  # installed, but it is no real torch
+    assert doc["verify"]["schema"] == "torchsetup.verify/1" and doc["verify"]["ok"] is False
+    assert installed(venv)["torch"] == "2.5.1+cpu"
+
+
+LOCAL_TORCH = sorted(Path("/opt/wheels").glob("torch-2.13.0+cpu-*.whl"))
+
+
+@pytest.mark.skipif(not LOCAL_TORCH, reason="no CPU build of torch 2.13.0 on this machine's disk")
+def test_real_torch_from_a_local_pytorch_index_then_verified(run_cli, venv: Path) -> None:
+    """The real CPU torch, served as the PyTorch index on 127.0.0.1; its dependencies come from
+    the package index this machine is configured with; then the smoke test runs for real."""
+    pytorch = Index()
+    pytorch.add("/whl/cpu", LOCAL_TORCH[-1])
+    try:
+        proc = run_cli("install", "--yes", "--json", "--python", str(venv), "--torch", "==2.13.0",
+                       "--variant", "cpu", "--no-torchvision", "--index-base", f"{pytorch.url}/whl",
+                       "--allow-insecure-index", timeout=900)
+    finally:
+        pytorch.stop()
+    if proc.returncode != 0 and "No matching distribution" in proc.stderr:
+        pytest.skip("torch's dependencies are not reachable from this machine's package index")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(proc.stdout)
+    assert doc["plan"]["command"][4:6] == ["torch==2.13.0+cpu", "--extra-index-url"]
+    assert doc["action"] == "installed" and doc["verify"]["ok"] is True
+    assert doc["verify"]["cuda_unavailable_reason"] == "CPU-only build"
