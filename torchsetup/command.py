@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torchsetup.errors import UsageError
+from torchsetup.matrix.knowledge import PYTORCH_INDEX_BASE
 
-PYTORCH_INDEX_BASE = "https://download.pytorch.org/whl"
 STRATEGIES = ("extra", "index")
 INSTALLERS = ("pip", "uv")
 

@@ -13,11 +13,11 @@ from typing import Any, TextIO
 
 from torchsetup.envstate import Backup, restore, snapshot
 from torchsetup.errors import EnvironmentUnusable
+from torchsetup.probe.interpreter import FAMILY
 from torchsetup.probe.model import Installed
 from torchsetup.resolve import Plan
 
 INSTALL_SCHEMA = "torchsetup.install/1"
-FAMILY = ("torch", "torchvision", "torchaudio")
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ def requirements_text(plan: Plan) -> str:
 
 def packages_to_replace(plan: Plan, python: str, runner: Callable[..., Any]) -> set[str]:
     """Ask pip (dry run, nothing changes) which distributions the install would write."""
-    names = {n for n in FAMILY}
-    if plan.command[:2] == ("uv", "pip") or plan.command[1:3] != ("-m", "pip"):
+    names = set(FAMILY)
+    if plan.command[1:3] != ("-m", "pip"):  # uv has no dry-run report: the family is what it changes
         return names
     argv = [*plan.command[:4], "--dry-run", "--quiet", "--report", "-", *plan.command[4:]]
     proc = runner(argv, capture_output=True, text=True, check=False)

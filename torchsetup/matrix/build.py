@@ -14,7 +14,6 @@ from torchsetup.matrix import enrich, knowledge
 from torchsetup.matrix.scrape import PageRelease, parse_previous_versions
 from torchsetup.matrix.store import MATRIX_SCHEMA
 
-PYTORCH_WHL = "https://download.pytorch.org/whl"
 AUDIO_211_SOURCE = "audio-installation.2.11.rst"
 
 
@@ -292,7 +291,7 @@ def _index_only_release(version: str, source_id: str, vision_pins: list[tuple[st
     if shipped:
         default = knowledge.PYPI_DEFAULT_CUDA.get(minor)
         for name in (*shipped, "cpu"):
-            index = f"{PYTORCH_WHL}/{name}"
+            index = f"{knowledge.PYTORCH_INDEX_BASE}/{name}"
             variants.append({
                 "name": name, "platforms": ["linux", "windows"], "index_url": index,
                 "install": {"form": "index-url",

@@ -6,6 +6,7 @@ so there is one copy of every table.
 
 from __future__ import annotations
 
+PYTORCH_INDEX_BASE = "https://download.pytorch.org/whl"  # the PyTorch wheel index, per variant below it
 DRIVER_TABLE = "reference/cuda-driver-table.md"
 ARCH_TABLE = "reference/torch-arch-lists.md"
 

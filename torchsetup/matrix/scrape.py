@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _HEADING = re.compile(r"^###\s+v(\d+\.\d+\.\d+)\b(.*)$")
@@ -38,9 +39,10 @@ class PageRelease:
         return _common(v.torchaudio for v in self.variants)
 
 
-def _common(values: object) -> str | None:
+def _common(values: Iterable[str | None]) -> str | None:
+    """The base version most variants pin (variants may carry their own local versions)."""
     counts: dict[str, int] = {}
-    for value in values:  # type: ignore[attr-defined]
+    for value in values:
         if value:
             base = value.split("+")[0]
             counts[base] = counts.get(base, 0) + 1
