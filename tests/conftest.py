@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-REFERENCE = SHARED / "reference"
+SOURCES = REPO / "data" / "sources"  # the matrix inputs, shipped with the project
 
 
 def make_venv(path: Path, with_pip: bool = False) -> Path:

@@ -41,7 +41,7 @@ CASES = [
      ["torchvision 0.20.1+cu124 is built for torch 2.5.1", "pairs with torchvision 0.21.0",
       "cu124 build; torch is cu126", "torchvision::nms"]),
     (probe("no-gpu", "2.13.0+cpu", "0.28.0"), "companion-mismatch", "error",
-     ["torchvision 0.28.0 is a cu130 build (the default build on PyPI for linux); torch is cpu"]),
+     ["torchvision 0.28.0 is a cu130 build (the default build on PyPI for linux-x86_64); torch is cpu"]),
     (probe("no-gpu", "2.5.1+cpu", python__version="3.16.0"), "python-unsupported", "error",
      ["no torch release in the matrix has a wheel for CPython 3.16"]),
     (probe("gtx1080ti-575", "2.5.1+cu124", cuda_toolkit__version="13.0"),
@@ -72,7 +72,7 @@ def test_healthy_install_has_no_error() -> None:
 
 
 def test_torchaudio_2_11_with_a_later_torch_is_accepted() -> None:
-    doc = probe("gtx1080ti-575", "2.14.1+cu126", "0.29.2+cu126", "2.11.0+cu126")
+    doc = probe("gtx1080ti-575", "2.14.1+cu126", "0.29.1+cu126", "2.11.0+cu126")
     codes = {f.code for f in diagnose(machine_from_document(doc, "later"), MATRIX)}
     assert "companion-mismatch" not in codes
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE, REPO
+from conftest import REPO, SOURCES
 
 from torchsetup.errors import EnvironmentUnusable
 from torchsetup.matrix import load_matrix, update_matrix
-from torchsetup.matrix.build import companion_for
+from torchsetup.matrix.companions import exact_pin
 from torchsetup.matrix.enrich import (
     parse_markdown_listing,
     parse_simple_html,
@@ -20,11 +20,10 @@ from torchsetup.matrix.enrich import (
 )
 from torchsetup.matrix.scrape import count_release_headings, parse_previous_versions
 
-needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason="../shared/reference not present")
-KR = REFERENCE / "previous-versions.pytorch-kr-mirror.md"
-UPSTREAM = REFERENCE / "previous-versions.md"
+KR = SOURCES / "previous-versions.pytorch-kr-mirror.md"
+UPSTREAM = SOURCES / "previous-versions.md"
 SHIPPED = REPO / "data" / "compat_matrix.json"
-INPUTS = [str(REFERENCE), str(REPO / "data" / "sources" / "pypi")]
+INPUTS = [str(SOURCES)]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,6 @@ def kr() -> dict:
     return {r.version: r for r in parse_previous_versions(KR.read_text())}
 
 
-@needs_reference
 def test_both_page_copies_parse_every_release_heading() -> None:
     for page in (KR, UPSTREAM):
         text = page.read_text()
@@ -41,7 +39,6 @@ def test_both_page_copies_parse_every_release_heading() -> None:
         assert len({r.version for r in releases}) == len(releases)
 
 
-@needs_reference
 def test_2_5_1(kr: dict) -> None:
     r = kr["2.5.1"]
     assert (r.torchvision, r.torchaudio) == ("0.20.1", "2.5.1")
@@ -52,14 +49,12 @@ def test_2_5_1(kr: dict) -> None:
     assert [v.platforms for v in r.variants if v.name.startswith("rocm")] == [("linux",), ("linux",)]
 
 
-@needs_reference
 def test_1_12_0_cu102_local_version_with_extra_index(kr: dict) -> None:
     cu102 = next(v for v in kr["1.12.0"].variants if v.name == "cu102")
     assert (cu102.torch, cu102.torchvision, cu102.torchaudio) == ("1.12.0+cu102", "0.13.0+cu102", "0.12.0")
     assert (cu102.form, cu102.url) == ("extra-index-url", "https://download.pytorch.org/whl/cu102")
 
 
-@needs_reference
 def test_1_10_find_links_form(kr: dict) -> None:
     for version in ("1.10.0", "1.10.1"):
         forms = {(v.form, v.url) for v in kr[version].variants if v.name != "cpu" or v.url}
@@ -68,19 +63,16 @@ def test_1_10_find_links_form(kr: dict) -> None:
     assert rocm401.torchvision == "0.10.2+rocm4.0.1"  # the page's own per-variant companion
 
 
-@needs_reference
 def test_2_11_0_variants(kr: dict) -> None:
     names = {v.name for v in kr["2.11.0"].variants if "linux" in v.platforms}
     assert names == {"cu126", "cu128", "cu130", "rocm7.2", "cpu"}
 
 
-@needs_reference
 def test_release_without_torchaudio_has_none(kr: dict) -> None:
     assert kr["2.12.1"].torchaudio is None and kr["1.4.0"].torchaudio is None
     assert kr["1.4.0"].torchvision == "0.5.0"
 
 
-@needs_reference
 def test_lts_heading_and_plain_pypi_lines(kr: dict) -> None:
     lts = kr["1.8.2"]
     assert lts.title == "v1.8.2 with LTS support"
@@ -100,13 +92,12 @@ def test_changed_layout_is_refused() -> None:
         parse_previous_versions("<html><body><h3>v2.5.1</h3><pre>pip install torch</pre></body></html>")
 
 
-@needs_reference
 def test_simple_index_parsers_on_the_real_samples() -> None:
-    html = (REFERENCE / "simple-index-sample.html").read_text()
+    html = (SOURCES / "simple-index-sample.html").read_text()
     wheels = parse_simple_html(html, "https://download.pytorch.org/whl/torch/")
     assert wheels and all(w.version == "2.7.0+cu128" and w.local == "cu128" for w in wheels)
     assert all(w.url and w.url.startswith("https://download.pytorch.org/whl/cu128/") for w in wheels)
-    listing = parse_markdown_listing((REFERENCE / "simple-index-listing.cu124-torch-2.5.1.md").read_text())
+    listing = parse_markdown_listing((SOURCES / "simple-index-listing.cu124-torch-2.5.1.md").read_text())
     assert listing and all(w.sha256 and len(w.sha256) == 64 for w in listing)
     assert {w.local for w in listing if w.local} == {"cu124"}
 
@@ -120,16 +111,15 @@ def test_wheel_filename_tags() -> None:
 
 def test_companion_pairing_from_requires_dist() -> None:
     pins = [("0.28.0", "==2.13.0", "meta"), ("0.29.2", ">=2.14.0", "info")]
-    assert companion_for("2.13.0", pins) == ("0.28.0", "meta")
-    assert companion_for("2.14.1", pins) == ("0.29.2", "info (torch>=2.14.0)")
-    assert companion_for("2.15.0", pins) is None  # a lower bound names its own minor line only
+    found = exact_pin(pins, "2.13.0")
+    assert found is not None and found.companion == "0.28.0" and found.confidence.startswith("high")
+    assert exact_pin(pins, "2.14.1") is None  # a lower bound pairs nothing by itself
     assert torch_requirement("Requires-Dist: numpy\nRequires-Dist: torch (==2.13.0)\n") == "==2.13.0"
     assert torch_requirement("Requires-Dist: torch>=2.14.0\n") == ">=2.14.0"
 
 
-@needs_reference
 def test_selector_data_names_the_pypi_default_build() -> None:
-    data = json.loads((REFERENCE / "published_versions.json").read_text())
+    data = json.loads((SOURCES / "published_versions.json").read_text())
     variants = {name: index for name, index, _ in selector_variants(data["versions"]["2.13.0"])}
     assert variants["cu130"] is None  # plain `pip3 install torch` is the cu130 build
     assert variants["cu126"] == "https://download.pytorch.org/whl/cu126"
@@ -138,7 +128,6 @@ def test_selector_data_names_the_pypi_default_build() -> None:
 # ---------------------------------------------------------------- the shipped matrix
 
 
-@needs_reference
 def test_shipped_matrix_is_exactly_what_the_code_builds(tmp_path: Path) -> None:
     out = tmp_path / "m.json"
     update_matrix(INPUTS, out)
@@ -155,7 +144,7 @@ def test_shipped_matrix_covers_every_page_release_and_beyond() -> None:
     assert {"2.13.0", "2.14.1", "1.0.0"} <= versions
     r213 = matrix.by_version["2.13.0"]
     assert r213.torchvision == "0.28.0" and r213.torchaudio is None
-    assert "variants" in matrix.by_version["2.15.0"].unknown
+    assert "pytorch-index-variants" in matrix.by_version["2.15.0"].unknown
     ids = {s["id"] for s in matrix.sources}
     assert all(r.source in ids for r in matrix.releases)
     assert all(a.source for a in matrix.arch_lists)
@@ -193,12 +182,13 @@ def test_pypi_builds_are_per_platform() -> None:
     matrix = load_matrix()
     r213 = matrix.by_version["2.13.0"]
     pypi = {(v.name, p) for v in r213.variants if v.index_url is None for p in v.platforms}
-    # Linux's plain `pip install torch` is cu130, Windows' is the CPU build, macOS its own
-    assert pypi == {("cu130", "linux"), ("cpu", "windows"), ("cpu", "macos")}
+    # Linux's plain `pip install torch` is cu130 (x86_64 and aarch64), Windows' the CPU build
+    assert pypi == {("cu130", "linux-x86_64"), ("cu130", "linux-aarch64"), ("cpu", "windows-x86_64"),
+                    ("cpu", "macos-arm64")}
     windows_cu130 = next(v for v in r213.variants if v.name == "cu130" and "windows" in v.platforms)
     assert windows_cu130.index_url == "https://download.pytorch.org/whl/cu130"
-    cu117 = next(v for v in matrix.by_version["2.0.0"].variants if v.name == "cu117")
-    assert cu117.index_url is None and cu117.platforms == ("linux",)
+    cu117 = next(v for v in matrix.by_version["2.0.0"].variants if v.name == "cu117" and v.index_url is None)
+    assert cu117.platforms == ("linux-x86_64",)
 
 
 def test_selector_only_release_takes_its_pins_from_the_selector() -> None:

@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE
+from conftest import SOURCES
 
 from torchsetup.errors import EnvironmentUnusable
 from torchsetup.matrix import load_matrix, update_matrix
 from torchsetup.matrix.sources import fetch_url
 
-pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason="../shared/reference not present")
-PAGE = (REFERENCE / "previous-versions.pytorch-kr-mirror.md").read_bytes() if REFERENCE.is_dir() else b""
+PAGE = (SOURCES / "previous-versions.pytorch-kr-mirror.md").read_bytes()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -70,7 +69,7 @@ def server() -> Iterator[str]:
 @pytest.fixture
 def current(tmp_path: Path) -> Path:
     out = tmp_path / "compat_matrix.json"
-    update_matrix([str(REFERENCE), str(Path(__file__).parent.parent / "data/sources/pypi")], out)
+    update_matrix([str(SOURCES)], out)
     return out
 
 

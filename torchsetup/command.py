@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torchsetup.errors import UsageError
-from torchsetup.matrix.knowledge import PYTORCH_INDEX_BASE
+from torchsetup.matrix.knowledge import PYPI_SIMPLE, PYTORCH_INDEX_BASE
 
 STRATEGIES = ("extra", "index")
 INSTALLERS = ("pip", "uv")
@@ -28,6 +28,7 @@ class Pins:
     form: str  # index-url | extra-index-url | find-links | pypi | download
     index_url: str | None
     requirements: tuple[str, ...]  # ("torch==2.5.1", "torchvision==0.20.1", ...)
+    plain: tuple[str, ...] = ()  # packages with py3-none wheels only: never a +cuXYZ pin
 
 
 def check_index_base(base: str | None, allow_insecure: bool) -> None:
@@ -59,6 +60,14 @@ def _without_local(requirement: str) -> str:
     return requirement.split("+", 1)[0]
 
 
+def _name(requirement: str) -> str:
+    return requirement.split("=", 1)[0]
+
+
+def _has_plain(pins: Pins) -> bool:
+    return any(_name(r) in pins.plain for r in pins.requirements)
+
+
 def install_argv(pins: Pins, options: CommandOptions) -> list[str]:
     check_index_base(options.index_base, options.allow_insecure_index)
     if options.strategy not in STRATEGIES:
@@ -71,13 +80,18 @@ def install_argv(pins: Pins, options: CommandOptions) -> list[str]:
         pass  # the default package index is the PyTorch build (macOS, some CUDA defaults)
     elif pins.form in ("find-links", "download"):
         index_args = ["--find-links", url] if options.installer == "uv" else ["-f", url]
-    elif options.strategy == "index":
+    elif options.strategy == "index" and not _has_plain(pins):
         reqs = [_without_local(r) for r in reqs]
         index_args = ["--index-url", url]
+    elif options.strategy == "index":
+        # a py3-none companion is published on PyPI only: PyPI joins as the one extra index, and
+        # every compiled package keeps its local version so PyPI cannot replace it
+        reqs = [r if _name(r) in pins.plain else _with_local(r, pins.variant) for r in reqs]
+        index_args = ["--index-url", url, "--extra-index-url", PYPI_SIMPLE]
     else:
         # the primary index stays; pin the local version so a same-numbered build from the
         # primary index cannot win
-        reqs = [_with_local(r, pins.variant) for r in reqs]
+        reqs = [r if _name(r) in pins.plain else _with_local(r, pins.variant) for r in reqs]
         index_args = ["--extra-index-url", url]
     if options.installer == "uv":
         return ["uv", "pip", "install", "--python", options.python, *reqs, *index_args]

@@ -32,11 +32,11 @@ def _local(version: str) -> str | None:
     return version.split("+", 1)[1] if "+" in version else None
 
 
-def installed_variant(release: Release, torch_version: str, family: str) -> Variant | None:
+def installed_variant(release: Release, torch_version: str, platform: str) -> Variant | None:
     """+cu124 -> that variant; no local version -> the build plain `pip install torch` gives."""
     local = _local(torch_version)
     for variant in release.variants:
-        if family not in variant.platforms:
+        if not variant.runs_on(platform):
             continue
         if local is not None and variant.name == local:
             return variant
@@ -68,17 +68,16 @@ def _python_findings(matrix: Matrix, t: Target, release: Release | None) -> list
     return []
 
 
-def _build_of(version: str, release: Release | None, family: str) -> str | None:
+def _build_of(version: str, release: Release | None, platform: str) -> str | None:
     """The variant of an installed version: its local part, else what plain `pip install` gives."""
     local = _local(version)
     if local or release is None:
         return local
-    default = next((v for v in release.variants if v.pypi_default and family in v.platforms), None)
-    return default.name if default else None
+    return release.pypi_build(platform)
 
 
 def _companion_findings(matrix: Matrix, torch_version: str, name: str, installed: str | None,
-                        release: Release | None, family: str) -> list[Finding]:
+                        release: Release | None, platform: str) -> list[Finding]:
     if installed is None or release is None:
         return []
     built_for = [r.torch for r in matrix.releases if getattr(r, name) == _base(installed)]
@@ -90,11 +89,12 @@ def _companion_findings(matrix: Matrix, torch_version: str, name: str, installed
         owner = f"built for torch {built_for[0]}" if built_for else "not paired with this torch"
         problems.append(f"{name} {installed} is {owner}, but torch {torch_version} is installed "
                         f"(it pairs with {name} {expected})")
-    torch_build = _build_of(torch_version, release, family)
+    torch_build = _build_of(torch_version, release, platform)
     companion_release = matrix.by_version.get(built_for[0]) if built_for else None
-    companion_build = _build_of(installed, companion_release, family)
+    pure = companion_release is not None and name in companion_release.pure_companions
+    companion_build = None if pure else _build_of(installed, companion_release, platform)
     if torch_build and companion_build and torch_build != companion_build:
-        how = "" if _local(installed) else f" (the default build on PyPI for {family})"
+        how = "" if _local(installed) else f" (the default build on PyPI for {platform})"
         problems.append(f"{name} {installed} is a {companion_build} build{how}; torch is {torch_build}")
     if not problems:
         return []
@@ -169,12 +169,12 @@ def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> l
     findings += _python_findings(matrix, t, release)
     for name in ("torchvision", "torchaudio"):
         findings += _companion_findings(matrix, torch_version, name, getattr(inst, name, None), release,
-                                        t.family)
-    variant = installed_variant(release, torch_version, t.family)
+                                        t.platform)
+    variant = installed_variant(release, torch_version, t.platform)
     if variant is None:
         findings.append(Finding(WARNING, "unknown-build",
                                 f"torch {torch_version}: the matrix knows no {_local(torch_version) or 'default'} "
-                                f"build of {release.torch} for {t.family}"))
+                                f"build of {release.torch} for {t.platform}"))
         return findings
     return findings + _gpu_findings(matrix, t, release, variant, torch_version)
 

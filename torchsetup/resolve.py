@@ -74,7 +74,7 @@ def _pins(release: Release, variant: Variant, request: Request) -> Pins:
         reqs.append(f"torchvision=={vision}")
     if request.torchaudio and audio:
         reqs.append(f"torchaudio=={audio}")
-    return Pins(variant.name, variant.form, variant.index_url, tuple(reqs))
+    return Pins(variant.name, variant.form, variant.index_url, tuple(reqs), release.pure_companions)
 
 
 def make_plan(release: Release, variant: Variant, request: Request, notes: list[str]) -> Plan:
@@ -84,18 +84,28 @@ def make_plan(release: Release, variant: Variant, request: Request, notes: list[
     audio = (variant.torchaudio_pin or release.torchaudio) if request.torchaudio else None
     if request.torchaudio and audio is None:
         notes.append(release.torchaudio_note or f"torch {release.torch} has no torchaudio release")
+    if variant.form == "pypi" and variant.cuda is not None:
+        notes.append(f"this is PyPI's own build of torch {release.torch} ({variant.name}, as its wheels "
+                     "say in torch/version.py): no extra index is needed")
+    for name in release.pure_companions:
+        if (name == "torchvision" and vision) or (name == "torchaudio" and audio):
+            notes.append(f"{name} {vision if name == 'torchvision' else audio} is pure Python "
+                         "(py3-none wheels): one build for every variant, pinned without a local version")
     return Plan(torch=release.torch, torchvision=vision.split("+")[0] if vision else None,
                 torchaudio=audio.split("+")[0] if audio else None, variant=variant.name,
                 index_url=mirrored(variant.index_url, request.command.index_base),
                 command=tuple(argv), notes=tuple(dict.fromkeys(notes)), form=variant.form)
 
 
-def _preference(variant: Variant, full: bool) -> tuple[int, int, int]:
-    """Higher is better: fully supported CUDA > minor-compatible CUDA > CPU; then higher CUDA."""
+def _preference(variant: Variant, full: bool, forced: bool) -> tuple[int, int, int, int]:
+    """Higher is better: fully supported CUDA > minor-compatible CUDA > CPU; then higher CUDA;
+    then, for the same build, PyPI's own (no extra index) over the PyTorch index's — unless the
+    variant was forced by name (--variant cu124 names the PyTorch index's cu124 folder)."""
     wheel_cuda = variant.cuda
+    from_pypi = 1 if (variant.form == "pypi") != forced else 0
     if wheel_cuda is None:
-        return (0, 0, 0)
-    return (2 if full else 1, wheel_cuda[0], wheel_cuda[1])
+        return (0, 0, 0, from_pypi)
+    return (2 if full else 1, wheel_cuda[0], wheel_cuda[1], from_pypi)
 
 
 def resolve(machines: list[Machine], matrix: Matrix, request: Request,
@@ -127,7 +137,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
                     else "no torchvision is known for it (pass --no-torchvision for torch alone)")
             rejected.append(Rejection(release.torch, "*", f"torch {release.torch}: {what}", "data"))
             continue
-        passing = _candidates(matrix, release, request, unique, families, fleet_has_gpu, rejected)
+        passing = _candidates(matrix, release, request, unique, fleet_has_gpu, rejected)
         if not passing:
             continue
         passing.sort(key=lambda p: p[0], reverse=True)
@@ -144,18 +154,18 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
         if newer:
             notes.append(newer)
         return Resolution(True, make_plan(release, variant, request, notes), tuple(rejected))
-    return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets, families))
+    return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets))
 
 
-Candidate = tuple[tuple[int, int, int], Variant, list[str]]
+Candidate = tuple[tuple[int, int, int, int], Variant, list[str]]
 
 
 def _candidates(matrix: Matrix, release: Release, request: Request, targets: list[Target],
-                families: set[str], fleet_has_gpu: bool, rejected: list[Rejection]) -> list[Candidate]:
+                fleet_has_gpu: bool, rejected: list[Rejection]) -> list[Candidate]:
     """The variants of one release that run on every target (rejections appended to `rejected`)."""
     passing: list[Candidate] = []
     for variant in release.variants:
-        if not families <= set(variant.platforms):
+        if not all(variant.runs_on(t.platform) for t in targets):
             continue
         if request.variant and variant.name != request.variant:
             continue
@@ -175,7 +185,7 @@ def _candidates(matrix: Matrix, release: Release, request: Request, targets: lis
             rejected.append(Rejection(release.torch, variant.name, failure.failure or "",
                                       failure.kind or "", failure.needs_driver))
         else:
-            passing.append((_preference(variant, full), variant, notes))
+            passing.append((_preference(variant, full, bool(request.variant)), variant, notes))
     return passing
 
 
@@ -183,7 +193,8 @@ def _forced_variant_error(matrix: Matrix, variant: str | None, families: set[str
     """A --variant that no release has, or that does not exist for these machines' platforms."""
     if not variant:
         return None
-    hosts = {p for r in matrix.releases for v in r.variants if v.name == variant for p in v.platforms}
+    hosts = {p.split("-")[0] for r in matrix.releases for v in r.variants if v.name == variant
+             for p in v.platforms}
     if not hosts:
         return Resolution(False, None, (), f"no release in the matrix has a {variant!r} build",
                           "Run `torchsetup matrix show` to see the variants.")
@@ -195,12 +206,15 @@ def _forced_variant_error(matrix: Matrix, variant: str | None, families: set[str
                       f"not for {', '.join(sorted(missing))}.{extra}", "Drop --variant to let torchsetup choose.")
 
 
-def _why_not(best: tuple[int, int, int], pref: tuple[int, int, int], chosen: Variant,
+def _why_not(best: tuple[int, int, int, int], pref: tuple[int, int, int, int], chosen: Variant,
              other: Variant) -> str:
-    if pref[0] == 0:
+    if pref[0] == 0 and best[0] != 0:
         return f"CPU-only; {chosen.name} uses the GPU"
     if pref[0] < best[0]:
         return f"runs only through minor-version compatibility; {chosen.name} is fully supported"
+    if pref[:3] == best[:3]:
+        return ("the same build as PyPI's own, which needs no extra index" if other.form != "pypi"
+                else f"PyPI's copy of this build; --variant {chosen.name} names the PyTorch index's")
     return f"lower CUDA than {chosen.name}"
 
 
@@ -213,14 +227,14 @@ def _newer_fix(rejected: list[Rejection], chosen_torch: str) -> str | None:
     return None
 
 
-def _newest_with_kernels(matrix: Matrix, targets: list[Target], families: set[str]) -> str | None:
+def _newest_with_kernels(matrix: Matrix, targets: list[Target]) -> str | None:
     """The newest torch+variant with kernels for every GPU, whatever the driver says."""
     gpu_targets = [t for t in targets if t.gpu_state == GPUS]
     if not gpu_targets:
         return None
     for release in matrix.releases:
         for variant in release.variants:
-            if variant.cuda is None or not families <= set(variant.platforms):
+            if variant.cuda is None or not all(variant.runs_on(t.platform) for t in gpu_targets):
                 continue
             ok = True
             for t in gpu_targets:

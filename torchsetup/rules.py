@@ -135,8 +135,9 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
     if arch is None:
         return Verdict(f"no GPU architecture list is known for {label} on {platform}", "arch")
     notes: list[str] = []
-    if arch.confidence == "low":
-        notes.append(f"the arch list of {label} is not verified ({arch.source}: low confidence)")
+    if arch.confidence.startswith(("low", "script only")):
+        notes.append(f"the arch list of {label} on {platform} is not verified ({arch.source}: "
+                     f"{arch.confidence})")
     via_ptx: list[str] = []
     for gpu in t.gpus:
         cap = gpu.capability

@@ -7,14 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from torchsetup.matrix import enrich, knowledge
+from torchsetup.matrix import archlists, companions, enrich, knowledge, pypibuilds
+from torchsetup.matrix.companions import CompanionEvidence, Pairing
 from torchsetup.matrix.scrape import PageRelease, parse_previous_versions
 from torchsetup.matrix.store import MATRIX_SCHEMA
-
-AUDIO_211_SOURCE = "audio-installation.2.11.rst"
 
 
 @dataclass(frozen=True)
@@ -43,10 +41,11 @@ class Inputs:
     companion_metadata: tuple[SourceInput, dict[str, Any]] | None = None
     pypi_info: dict[str, tuple[SourceInput, dict[str, Any]]] = field(default_factory=dict)
     extra_sources: list[SourceInput] = field(default_factory=list)
+    learned: tuple[SourceInput, dict[str, Any]] | None = None
 
     def sources(self) -> list[SourceInput]:
         out = [s for s, _ in self.pages]
-        out += [x[0] for x in (self.published, self.build_matrix, self.companion_metadata) if x]
+        out += [x[0] for x in (self.published, self.build_matrix, self.companion_metadata, self.learned) if x]
         out += [s for s, _ in self.pypi_simple.values()] + [s for s, _ in self.pypi_info.values()]
         return out + self.extra_sources
 
@@ -121,21 +120,18 @@ def _companion_pins(inputs: Inputs, package: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def companion_for(torch: str, pins: list[tuple[str, str, str]]) -> tuple[str, str] | None:
-    """The companion built for `torch`: an exact `==` pin wins; a lower bound only (`>=X.Y.Z`)
-    names the torch minor line it was built for and pairs within that line only."""
-    tv = Version(torch)
-    exact = [(c, s) for c, spec, s in pins if spec == f"=={torch}"]
-    if exact:
-        return max(exact, key=lambda cs: Version(cs[0]))
-    line = []
-    for companion, spec, source in pins:
-        specs = list(SpecifierSet(spec))
-        if len(specs) == 1 and specs[0].operator == ">=":
-            low = Version(specs[0].version)
-            if (low.major, low.minor) == (tv.major, tv.minor) and tv >= low:
-                line.append((companion, f"{source} (torch{spec})"))
-    return max(line, key=lambda cs: Version(cs[0])) if line else None
+def companion_evidence(inputs: Inputs) -> CompanionEvidence:
+    uploads, upload_source, pure = {}, {}, {}
+    for name, (source, data) in inputs.pypi_simple.items():
+        uploads[name] = companions.first_uploads(data)
+        upload_source[name] = source.id
+        pure[name] = companions.pure_python_releases(data)
+    audio = next((s for s in inputs.extra_sources if s.id == "audio-compat"), None)
+    return CompanionEvidence(
+        exact_pins={name: _companion_pins(inputs, name) for name in ("torchvision", "torchaudio")},
+        uploads=uploads, upload_source=upload_source, pure=pure,
+        audio_table=companions.audio_compat_pairs(audio.text) if audio else {},
+        audio_table_source=audio.id if audio else None)
 
 
 def _tables() -> dict[str, Any]:
@@ -151,7 +147,7 @@ def _tables() -> dict[str, Any]:
              "sass": [a.replace("+PTX", "") for a in arches.split(";")],
              "ptx": [a.replace("+PTX", "") for a in arches.split(";") if a.endswith("+PTX")],
              "confidence": confidence, "source": source}
-            for torches, variant, platform, arches, confidence, source in knowledge.ARCH_LISTS],
+            for torches, variant, platform, arches, confidence, source in archlists.ARCH_LISTS],
     }
 
 
@@ -167,51 +163,15 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
             releases[page_release.version] = {
                 "torch": page_release.version, "title": page_release.title, "source": source.id,
                 "torchvision": page_release.torchvision, "torchaudio": page_release.torchaudio,
-                "companions_source": source.id,
                 "variants": [_variant_record(v, source.id) for v in page_release.variants],
                 "unknown": [],
             }
-
-    vision_pins = _companion_pins(inputs, "torchvision")
-    audio_pins = _companion_pins(inputs, "torchaudio")
+            _page_pairings(releases[page_release.version], source.id)
     if inputs.published:
         source, data = inputs.published
         for version, entry in (data.get("versions") or {}).items():
-            if not _is_release(version) or version in releases:
-                continue
-            vision = companion_for(version, vision_pins)
-            audio = companion_for(version, audio_pins)
-            variants: list[dict[str, Any]] = []
-            for os_key, platform in (("linux", "linux"), ("windows", "windows")):
-                for name, index, command in enrich.selector_variants(entry, os_key):
-                    same = next((v for v in variants if (v["name"], v["index_url"]) == (name, index)), None)
-                    if same is not None:
-                        same["platforms"].append(platform)
-                        continue
-                    pins = enrich.command_pins(command)  # old entries pin +cuXYZ themselves
-                    variants.append({
-                        "name": name, "platforms": [platform], "index_url": index,
-                        "install": {"form": _form_of(command), "line": command},
-                        "torch_pin": pins.get("torch", version),
-                        "torchvision_pin": pins.get("torchvision") or (vision[0] if vision else None),
-                        "torchaudio_pin": pins.get("torchaudio") or (audio[0] if audio else None),
-                        "source": source.id})
-            variants.append({"name": "cpu", "platforms": ["macos"], "index_url": None,
-                             "install": {"form": "pypi", "line": "pip3 install torch torchvision"},
-                             "torch_pin": version,
-                             "torchvision_pin": vision[0] if vision else None,
-                             "torchaudio_pin": None, "source": source.id})
-            if vision is None:  # the selector's own pins name the companions of old entries
-                vision = _pinned_companion(variants, "torchvision_pin", source.id)
-            if audio is None:
-                audio = _pinned_companion(variants, "torchaudio_pin", source.id)
-            releases[version] = {
-                "torch": version, "title": f"v{version}", "source": source.id,
-                "torchvision": vision[0] if vision else None,
-                "torchaudio": audio[0] if audio else None,
-                "companions_source": vision[1] if vision else None,
-                "variants": variants, "unknown": [] if vision else ["torchvision"],
-            }
+            if _is_release(version) and version not in releases:
+                releases[version] = _selector_release(version, entry, source.id)
 
     wheels: dict[str, dict[str, dict[str, Any]]] = {}
     torch_simple = inputs.pypi_simple.get("torch")
@@ -219,28 +179,26 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
         source, data = torch_simple
         wheels = _wheels_by_release(data)
         for version in enrich.versions_of(data):
-            if not _is_release(version) or version in releases or Version(version) < Version("1.0"):
-                continue
-            releases[version] = _index_only_release(version, source.id, vision_pins, audio_pins,
-                                                    wheels.get(version, {}))
+            if _is_release(version) and version not in releases and Version(version) >= Version("1.0"):
+                releases[version] = _index_only_release(version, source.id)
 
     stable_pythons: tuple[str, list[str]] | None = None
     if inputs.build_matrix:
         stable_pythons = enrich.release_pythons(inputs.build_matrix[1])
 
+    evidence = companion_evidence(inputs)
+    learned = pypibuilds.learned_builds(inputs)
     out = []
     for version in sorted(releases, key=Version, reverse=True):
         record = releases[version]
-        tv = Version(version)
-        if record["torchaudio"] is None and tv >= Version("2.12"):
-            record["torchaudio_note"] = (
-                "no torchaudio release for this torch; TorchAudio 2.11 states it works with "
-                f"PyTorch 2.11 and every later release ({AUDIO_211_SOURCE})")
-            record["torchaudio_compatible"] = "2.11.0"
+        evidence.settle(record)
         record["wheels"] = wheels.get(version, {})
         record["wheels_source"] = torch_simple[0].id if torch_simple and record["wheels"] else None
+        pypibuilds.apply(record, learned.get(version), torch_simple[0].id if torch_simple else None)
         if not record["wheels"]:
             record["unknown"].append("python-versions")
+        if not record["variants"]:
+            record["unknown"].append("variants")
         if stable_pythons and stable_pythons[0] == version:
             record["build_matrix_python"] = stable_pythons[1]
             record["build_matrix_source"] = inputs.build_matrix[0].id if inputs.build_matrix else None
@@ -250,16 +208,41 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
         "generated_at": generated_at,
         "sources": [s.record() for s in inputs.sources()]
         + [{"id": "knowledge", "name": "torchsetup knowledge tables",
-            "address": "torchsetup/matrix/knowledge.py (rows transcribed from reference/)",
+            "address": "torchsetup/matrix/knowledge.py, archlists.py (rows transcribed from data/sources/)",
             "file": None, "retrieved": None, "sha256": None}],
         "tables": _tables(),
         "releases": out,
     }
 
 
-def _pinned_companion(variants: list[dict[str, Any]], key: str, source_id: str) -> tuple[str, str] | None:
-    pins = {v[key].split("+")[0] for v in variants if v.get(key)}
-    return (pins.pop(), source_id) if len(pins) == 1 else None
+def _page_pairings(record: dict[str, Any], source_id: str) -> None:
+    record["companions"] = {
+        name: Pairing(record[name], source_id, "high (install page)").record() if record[name] else None
+        for name in ("torchvision", "torchaudio")}
+
+
+def _selector_release(version: str, entry: dict[str, Any], source_id: str) -> dict[str, Any]:
+    variants: list[dict[str, Any]] = []
+    for os_key, platform in (("linux", "linux"), ("windows", "windows")):
+        for name, index, command in enrich.selector_variants(entry, os_key):
+            same = next((v for v in variants if (v["name"], v["index_url"]) == (name, index)), None)
+            if same is not None:
+                same["platforms"].append(platform)
+                continue
+            pins = enrich.command_pins(command)  # old entries pin +cuXYZ themselves
+            variants.append({
+                "name": name, "platforms": [platform], "index_url": index,
+                "install": {"form": _form_of(command), "line": command},
+                "torch_pin": pins.get("torch", version), "torchvision_pin": pins.get("torchvision"),
+                "torchaudio_pin": pins.get("torchaudio"), "source": source_id})
+    record = {"torch": version, "title": f"v{version}", "source": source_id,
+              "torchvision": None, "torchaudio": None, "variants": variants, "unknown": []}
+    # the selector's own pins name the companions of old entries
+    for name in ("torchvision", "torchaudio"):
+        pinned = {v[f"{name}_pin"].split("+")[0] for v in variants if v.get(f"{name}_pin")}
+        record[name] = pinned.pop() if len(pinned) == 1 else None
+    _page_pairings(record, source_id)
+    return record
 
 
 def _form_of(command: str) -> str:
@@ -278,37 +261,17 @@ def _is_release(version: str) -> bool:
     return not v.is_prerelease and not v.is_devrelease and v.local is None
 
 
-def _index_only_release(version: str, source_id: str, vision_pins: list[tuple[str, str, str]],
-                        audio_pins: list[tuple[str, str, str]],
-                        wheels: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _index_only_release(version: str, source_id: str) -> dict[str, Any]:
     """A release the package index lists but no install page covers: what can be established."""
     minor = ".".join(version.split(".")[:2])
-    vision = companion_for(version, vision_pins)
-    audio = companion_for(version, audio_pins)
     variants = []
-    unknown = [] if vision else ["torchvision"]
-    shipped = knowledge.SHIPPED_CUDA.get(minor)
-    if shipped:
-        default = knowledge.PYPI_DEFAULT_CUDA.get(minor)
-        for name in (*shipped, "cpu"):
-            index = f"{knowledge.PYTORCH_INDEX_BASE}/{name}"
-            variants.append({
-                "name": name, "platforms": ["linux", "windows"], "index_url": index,
-                "install": {"form": "index-url",
-                            "line": f"pip install torch=={version} --index-url {index}"},
-                "torch_pin": version, "torchvision_pin": vision[0] if vision else None,
-                "torchaudio_pin": audio[0] if audio else None,
-                "source": knowledge.SHIPPED_CUDA_SOURCE,
-                "pypi_default": name == default})
-    else:
-        unknown.append("variants")
-    if any(key.startswith("macos") for key in wheels):  # PyPI itself is the macOS build
-        variants.append({"name": "cpu", "platforms": ["macos"], "index_url": None,
-                         "install": {"form": "pypi", "line": f"pip install torch=={version}"},
-                         "torch_pin": version, "torchvision_pin": vision[0] if vision else None,
-                         "torchaudio_pin": None, "source": source_id})
-    return {"torch": version, "title": f"v{version}", "source": source_id,
-            "torchvision": vision[0] if vision else None,
-            "torchaudio": audio[0] if audio else None,
-            "companions_source": vision[1] if vision else None,
-            "variants": variants, "unknown": unknown}
+    for name in knowledge.SHIPPED_CUDA.get(minor, ()):
+        index = f"{knowledge.PYTORCH_INDEX_BASE}/{name}"
+        variants.append({
+            "name": name, "platforms": ["linux", "windows"], "index_url": index,
+            "install": {"form": "index-url", "line": f"pip install torch=={version} --index-url {index}"},
+            "torch_pin": version, "torchvision_pin": None, "torchaudio_pin": None,
+            "source": "torch-arch-lists", "confidence": knowledge.SHIPPED_CUDA_CONFIDENCE})
+    return {"torch": version, "title": f"v{version}", "source": source_id, "torchvision": None,
+            "torchaudio": None, "companions": {"torchvision": None, "torchaudio": None},
+            "variants": variants, "unknown": [] if variants else ["pytorch-index-variants"]}

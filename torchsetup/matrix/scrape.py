@@ -87,8 +87,10 @@ def parse_install_line(line: str) -> tuple[str, str | None, dict[str, str]] | No
     if stripped.startswith("Download and install wheel from"):
         match = _URL.search(stripped)
         return ("download", match.group(0) if match else None, {})
-    try:
-        words = shlex.split(stripped)
+    if not stripped.startswith("pip"):
+        return None
+    try:  # shlex only where quoting can change the words (it is slow over ~500 lines)
+        words = shlex.split(stripped) if any(c in stripped for c in "'\"\\") else stripped.split()
     except ValueError:
         return None
     if len(words) < 3 or words[0] not in ("pip", "pip3") or words[1] != "install":

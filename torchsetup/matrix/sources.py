@@ -13,7 +13,7 @@ from torchsetup.errors import EnvironmentUnusable, UsageError
 from torchsetup.matrix.build import Inputs, SourceInput, page_inputs
 from torchsetup.matrix.scrape import PageFormatError
 
-# Where the known files came from (../shared/reference/README.md; data/sources/README.md).
+# Where the known files came from (data/sources/README.md gives each one's origin and sha256).
 KNOWN: dict[str, tuple[str, str, str | None]] = {
     "previous-versions.md": (
         "PyTorch previous-versions page",
@@ -30,24 +30,40 @@ KNOWN: dict[str, tuple[str, str, str | None]] = {
     "releases.json": (
         "Release build/validation matrix",
         "PyTorchKR/pytorch.kr releases.json @ ec0f28f96030e15d9c25422ce9087ea6067bb252", "2026-07-14"),
-    "cuda-driver-table.md": ("CUDA toolkit -> minimum driver tables", "shared/reference (see its header)", None),
-    "torch-arch-lists.md": ("Torch wheel GPU arch lists", "shared/reference (see its header)", None),
+    "cuda-driver-table.md": ("CUDA toolkit -> minimum driver tables",
+                             "NVIDIA release notes and compatibility guide (see the file's header)", None),
+    "torch-arch-lists.md": ("Torch wheel GPU arch lists (build scripts, PRs)",
+                            "pytorch/builder, pytorch/pytorch scripts and PRs (see the file's header)", None),
+    "pypi-builds-and-arch-lists.md": (
+        "PyPI builds and arch lists measured from the wheels",
+        "torch/version.py, METADATA and libtorch_python.so read out of the PyPI wheels (see §0)",
+        "2026-11-28"),
+    "companion-evidence.md": ("Companion pairing evidence from the package index",
+                              "https://pypi.org/simple/<name>/ upload-time, PEP 658 .metadata", "2026-11-28"),
     "audio-installation.2.11.rst": (
         "TorchAudio 2.11 installation page", "https://docs.pytorch.org/audio/2.11.0/installation.html",
         None),
+    "audio-compat.rst": ("TorchAudio compatibility matrix",
+                         "pytorch/audio docs/source/installation.rst @ 0e01d387112a24b6ca665560d3221e043f05dc98",
+                         None),
     "torch.simple.json": ("PyPI simple JSON (PEP 691) for torch", "https://pypi.org/simple/torch/",
                           "2026-11-26"),
     "torchvision.simple.json": ("PyPI simple JSON (PEP 691) for torchvision",
                                 "https://pypi.org/simple/torchvision/", "2026-11-26"),
     "torchaudio.simple.json": ("PyPI simple JSON (PEP 691) for torchaudio",
-                               "https://pypi.org/simple/torchaudio/", "2026-11-26"),
+                               "https://pypi.org/simple/torchaudio/", "2026-12-03"),
     "companion-metadata.json": (
         "PEP 658 .metadata of torchvision/torchaudio wheels (Requires-Dist)",
         "https://files.pythonhosted.org/... <wheel>.metadata (URL per entry)", "2026-11-26"),
     "torchvision.info.json": ("PyPI JSON API info for torchvision (latest release)",
                               "https://pypi.org/pypi/torchvision/json", "2026-11-26"),
+    "torchaudio.info.json": ("PyPI JSON API info for torchaudio (latest release)",
+                             "https://pypi.org/pypi/torchaudio/json", "2026-12-03"),
+    "learned-builds.json": ("Builds read out of new torch wheels by `matrix update`",
+                            "torch/version.py and METADATA of each wheel (URL per entry)", None),
 }
-TABLE_FILES = ("cuda-driver-table.md", "torch-arch-lists.md", "audio-installation.2.11.rst")
+TABLE_FILES = ("cuda-driver-table.md", "torch-arch-lists.md", "audio-installation.2.11.rst",
+               "audio-compat.rst", "pypi-builds-and-arch-lists.md", "companion-evidence.md")
 DEFAULT_URLS = (
     "https://raw.githubusercontent.com/pytorch/pytorch.github.io/site/_get_started/previous-versions.md",
     "https://raw.githubusercontent.com/pytorch/pytorch.github.io/site/published_versions.json",
@@ -113,7 +129,8 @@ def collect(specs: list[str], fetch: Fetcher = fetch_url,
             continue
         path = Path(spec)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.name in KNOWN)
+            files = sorted((p for p in path.rglob("*") if p.name in KNOWN and p.is_file()),
+                           key=lambda p: (len(p.relative_to(path).parts), p.name))
             if not files:
                 raise UsageError(f"{spec}: no known matrix input in this folder",
                                  f"Expected files such as {', '.join(list(KNOWN)[:3])}.")
@@ -157,6 +174,8 @@ def classify(items: list[tuple[str, str, str, str | None, str]]) -> Inputs:
             inputs.build_matrix = (source, data)
         elif "files" in data and "name" in data:
             inputs.pypi_simple[str(data["name"]).lower()] = (source, data)
+        elif "learned_builds" in data:
+            inputs.learned = (source, data)
         elif "info" in data:
             inputs.pypi_info[str(data["info"].get("name", "")).lower()] = (source, data)
         elif any(isinstance(v, dict) for v in data.values()) and {"torchvision", "torchaudio"} & set(data):

@@ -18,7 +18,7 @@ MATRIX_SCHEMA = "torchsetup.matrix/1"
 @dataclass(frozen=True)
 class Variant:
     name: str  # cu124 | cpu | rocm6.2
-    platforms: tuple[str, ...]  # linux | windows | macos
+    platforms: tuple[str, ...]  # families (linux | windows | macos) or platforms (linux-x86_64, ...)
     index_url: str | None  # None: the default package index (PyPI)
     form: str  # index-url | extra-index-url | find-links | pypi | download
     line: str  # the install line the source gives
@@ -27,6 +27,11 @@ class Variant:
     torchaudio_pin: str | None
     source: str
     pypi_default: bool = False  # this build is what plain `pip install torch` gives
+    confidence: str | None = None  # the source's own confidence, where it gives one
+
+    def runs_on(self, platform: str) -> bool:
+        """Whether this variant has wheels for `platform` (linux-x86_64, windows-x86_64, ...)."""
+        return platform in self.platforms or platform.split("-")[0] in self.platforms
 
     @property
     def cuda(self) -> tuple[int, int] | None:
@@ -53,6 +58,11 @@ class Release:
     wheels: dict[str, WheelSupport]  # "linux-x86_64" -> support
     unknown: tuple[str, ...]
     source: str
+    pure_companions: tuple[str, ...] = ()  # companions whose wheels are py3-none (no +cuXYZ build)
+    pypi_builds: dict[str, str] | None = None  # platform -> the build plain `pip install torch` gets
+
+    def pypi_build(self, platform: str) -> str | None:
+        return (self.pypi_builds or {}).get(platform)
 
 
 @dataclass(frozen=True)
@@ -139,22 +149,28 @@ def _release(r: dict[str, Any]) -> Release:
     variants = tuple(
         Variant(v["name"], tuple(v["platforms"]), v["index_url"], v["install"]["form"],
                 v["install"]["line"], v["torch_pin"], v["torchvision_pin"], v["torchaudio_pin"],
-                v["source"], bool(v.get("pypi_default")) or v["install"]["form"] == "pypi")
+                v["source"], bool(v.get("pypi_default")) or v["install"]["form"] == "pypi",
+                v.get("confidence"))
         for v in r["variants"])
     wheels = {k: WheelSupport(tuple(w["python"]), _cap(w["glibc"]) if w["glibc"] else None)
               for k, w in r["wheels"].items()}
+    pure = tuple(name for name in ("torchvision", "torchaudio") if r.get(f"{name}_pure"))
+    builds = {platform: b["build"] for platform, b in (r.get("pypi_builds") or {}).items()}
     return Release(r["torch"], r["torchvision"], r["torchaudio"], r.get("torchaudio_note"),
-                   variants, wheels, tuple(r["unknown"]), r["source"])
+                   variants, wheels, tuple(r["unknown"]), r["source"], pure, builds)
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:
     """Write beside the target, then rename: the old file is intact after any failure."""
+    write_text_atomically(path, json.dumps(document, indent=1, sort_keys=False) + "\n")
+
+
+def write_text_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1, sort_keys=False)
-            handle.write("\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
