@@ -336,27 +336,35 @@ def matrix_update(
         "--from", help="A file, folder or URL to read (repeatable). Default: the live sources.")] = None,
     output: Annotated[str | None, typer.Option("--output", help="Where to write the matrix.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Accept a matrix that loses releases.")] = False,
+    learned_out: Annotated[str | None, typer.Option(
+        "--learned-out", help="Save the builds read out of new wheels (learned-builds.json) here.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Fetch and parse the sources, sanity-check, and write the matrix atomically."""
+    """Fetch and parse the sources, learn new releases from their wheels, and write the matrix."""
     from torchsetup.matrix import update_matrix
     from torchsetup.matrix.sources import DEFAULT_URLS
     from torchsetup.matrix.store import default_matrix_path
 
     target = Path(output) if output else default_matrix_path()
     specs = list(sources) if sources else list(DEFAULT_URLS)
+    saved = Path(learned_out) if learned_out else None
     if json_out:
-        result = update_matrix(specs, target, force=force)
+        result = update_matrix(specs, target, force=force, learned_out=saved)
     else:
         from torchsetup.render import fetch_progress
 
         with fetch_progress() as progress:
-            result = update_matrix(specs, target, force=force, progress=progress)
+            result = update_matrix(specs, target, force=force, progress=progress, learned_out=saved)
+    learned = [{"torch": x.torch, "platform": x.platform, "build": x.build, "requests": x.requests,
+                "bytes": x.bytes_read, "wheel_size": x.wheel_size} for x in result.learned]
     if json_out:
         emit_json({"schema": "torchsetup.matrix-update/1", "output": result.output,
                    "releases": result.releases, "added": list(result.added),
-                   "lost": list(result.lost), "newest": result.newest})
+                   "lost": list(result.lost), "newest": result.newest, "learned": learned})
     else:
+        for x in result.learned:
+            sys.stdout.write(f"learned torch {x.torch} on {x.platform}: {x.build} ({x.requests} requests, "
+                             f"{x.bytes_read:,} bytes of a {x.wheel_size or 0:,}-byte wheel)\n")
         sys.stdout.write(f"wrote {result.output}: {result.releases} releases, newest {result.newest}"
                          f" ({len(result.added)} added, {len(result.lost)} lost)\n")
 

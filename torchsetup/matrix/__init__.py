@@ -6,11 +6,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from torchsetup.errors import EnvironmentUnusable
-from torchsetup.matrix.store import Matrix, load_matrix, parse_matrix, write_atomically
+from torchsetup.matrix.store import Matrix, load_matrix, parse_matrix, write_atomically, write_text_atomically
+
+if TYPE_CHECKING:
+    from torchsetup.matrix.build import Inputs
 
 __all__ = ["Matrix", "load_matrix", "update_matrix", "UpdateResult"]
+
+
+@dataclass(frozen=True)
+class LearnedSummary:
+    """One wheel `matrix update` read a release's build from, and what that cost."""
+
+    torch: str
+    platform: str
+    build: str
+    requests: int
+    bytes_read: int
+    wheel_size: int | None
 
 
 @dataclass(frozen=True)
@@ -20,17 +36,23 @@ class UpdateResult:
     added: tuple[str, ...]
     lost: tuple[str, ...]
     newest: str
+    learned: tuple[LearnedSummary, ...] = ()
 
 
 def update_matrix(specs: list[str], output: Path, force: bool = False,
                   fetch: Callable[[str], str] | None = None,
                   progress: Callable[[str], None] | None = None,
-                  now: datetime | None = None) -> UpdateResult:
-    """Fetch/read, parse, sanity-check against the current file, then write atomically."""
+                  now: datetime | None = None, learn: bool = True,
+                  learned_out: Path | None = None) -> UpdateResult:
+    """Fetch/read, parse, learn new releases from their wheels, sanity-check against the current
+    file, then write atomically."""
     from torchsetup.matrix.build import build_matrix
     from torchsetup.matrix.sources import collect, fetch_url
 
     inputs = collect(specs, fetch or fetch_url, progress)
+    learned: tuple[LearnedSummary, ...] = ()
+    if learn:
+        learned = _learn_new_releases(inputs, progress, learned_out)
     stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
     document = build_matrix(inputs, stamp)
     new = parse_matrix(document, "the rebuilt matrix")  # the result must load
@@ -51,4 +73,31 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
             "Check the sources, or pass --force to accept the smaller matrix.")
     write_atomically(output, document)
     return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - old_versions, key=Version)),
-                        lost, new.releases[0].torch)
+                        lost, new.releases[0].torch, learned)
+
+
+def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,
+                        learned_out: Path | None) -> tuple[LearnedSummary, ...]:
+    """When torch's index listing was fetched (not a saved copy) and no learned-builds file was
+    given, read the builds of the releases no knowledge row covers out of their wheels."""
+    from torchsetup.matrix import learn
+    from torchsetup.matrix.build import SourceInput
+    from torchsetup.matrix.pypibuilds import build_name
+
+    torch_index = inputs.pypi_simple.get("torch")
+    if torch_index is None or inputs.learned is not None or not torch_index[0].address.startswith("http"):
+        return ()
+    document, read = learn.learn(torch_index[1], progress)
+    if not read:
+        return ()
+    text = learn.document_text(document)
+    inputs.learned = (SourceInput("learned-builds", "Builds read out of new torch wheels by `matrix update`",
+                                  "torch/version.py and METADATA of each wheel (range requests; URL per entry)",
+                                  "learned-builds.json", datetime.now(timezone.utc).date().isoformat(), text),
+                      document)
+    if learned_out is not None:
+        write_text_atomically(learned_out, text)
+    return tuple(LearnedSummary(version, w.platform, build_name(w.cuda, w.hip), w.requests, w.bytes_read,
+                                w.size)
+                 for version, platforms in document["learned_builds"].items()
+                 for w in read if w.url in {p["wheel"] for p in platforms.values()} and w.platform in platforms)
