@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import glob
 import os
 import subprocess
 import sys
@@ -39,8 +40,7 @@ def bare_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_venv(tmp_path_factory.mktemp("bare") / "venv")
 
 
-@pytest.fixture
-def run_cli() -> Iterator[object]:
+def _runner() -> object:
     def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
         full_env = dict(os.environ if env is None else env)
@@ -48,4 +48,32 @@ def run_cli() -> Iterator[object]:
         return subprocess.run([sys.executable, "-m", "torchsetup", *args], capture_output=True,
                               text=True, env=full_env, input=input, timeout=timeout,
                               stdin=None if input is not None else subprocess.DEVNULL)
-    yield run
+    return run
+
+
+@pytest.fixture
+def run_cli() -> Iterator[object]:
+    yield _runner()
+
+
+@pytest.fixture(scope="module")
+def run_cli_module() -> Iterator[object]:
+    yield _runner()
+
+
+LOCAL_TORCH = sorted(glob.glob(os.environ.get("TORCHSETUP_TEST_TORCH_WHEEL", "/opt/wheels/torch-*+cpu-*.whl")))
+
+
+@pytest.fixture(scope="session")
+def torch_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with the real CPU torch wheel of this machine installed (its dependencies from the
+    package index). Skipped, with the reason, where there is no such wheel."""
+    if not LOCAL_TORCH:
+        pytest.skip("no CPU build of torch on this machine (/opt/wheels/torch-*+cpu-*.whl); "
+                    "set TORCHSETUP_TEST_TORCH_WHEEL to one")
+    python = make_venv(tmp_path_factory.mktemp("torch") / "venv", with_pip=True)
+    proc = subprocess.run([str(python), "-m", "pip", "install", "--quiet", LOCAL_TORCH[-1]],
+                          capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        pytest.skip(f"could not install {LOCAL_TORCH[-1]}: {proc.stderr.strip()[-300:]}")
+    return python

@@ -1,7 +1,10 @@
-"""A stand-in for the `pynvml` module that replays NVML readings recorded as JSON.
+"""A fake of the `pynvml` module that answers with NVML readings written as JSON.
 
-It raises the real `pynvml.NVMLError` classes with real NVML codes, so the code under test
-(torchsetup.probe.nvml.read_nvml) sees exactly what it would see on the machine recorded.
+The readings in fixtures/nvml/ were written by hand from driver and GPU tables, not recorded on
+machines. The fake raises the real `pynvml.NVMLError` classes with real NVML codes, so the code
+under test (torchsetup.probe.nvml.read_nvml) sees what it would see on such a machine.
+A reading without "cuda_v2" behaves like a driver whose NVML lacks the _v2 function: the call
+raises NVMLError_FunctionNotFound (the binding always has the attribute).
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ class FakeNvml:
         return self.reading["driver"]
 
     def nvmlSystemGetCudaDriverVersion_v2(self) -> int:
+        if self.reading.get("no_v2"):
+            raise pynvml.NVMLError(pynvml.NVML_ERROR_FUNCTION_NOT_FOUND)
+        return self.reading["cuda"]
+
+    def nvmlSystemGetCudaDriverVersion(self) -> int:
         return self.reading["cuda"]
 
     def nvmlDeviceGetCount(self) -> int:
@@ -53,8 +61,9 @@ class FakeNvml:
         self._raise_if(device.get("errors", {}).get(key))
         return device[key]
 
-    def nvmlDeviceGetName(self, h: dict[str, Any]) -> str:
-        return self._field(h, "name")
+    def nvmlDeviceGetName(self, h: dict[str, Any]) -> str | bytes:
+        name = self._field(h, "name")
+        return name.encode("latin-1") if h.get("name_bytes") else name
 
     def nvmlDeviceGetUUID(self, h: dict[str, Any]) -> str:
         return self._field(h, "uuid")

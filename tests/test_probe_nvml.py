@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import time
@@ -35,7 +36,7 @@ def test_470_with_one_pascal(tmp_path: Path) -> None:
     assert [(g.name, g.compute_capability, g.memory_total_mib) for g in nv.gpus] == [
         ("NVIDIA GeForce GTX 1080", "6.1", 8192)]
     assert nv.gpus[0].mig is None and nv.error is None
-    assert warnings == ("NVML: GPU 0 MIG mode: not supported",)
+    assert warnings == ()  # MIG "not supported" on a GeForce is an answer, not a warning
 
 
 def test_535_with_eight_a100(tmp_path: Path) -> None:
@@ -64,12 +65,36 @@ def test_mig_enabled_a100(tmp_path: Path) -> None:
     assert nv.gpus[0].mig is True
 
 
-def test_unsupported_field_is_null_plus_warning(tmp_path: Path) -> None:
+def test_unsupported_field_is_quietly_null(tmp_path: Path) -> None:
     nv, warnings = nvidia_for("field-not-supported", tmp_path)
     gpu = nv.gpus[0]
     assert gpu.uuid is None and gpu.mig is None
     assert (gpu.name, gpu.compute_capability, gpu.memory_total_mib) == ("Tesla T4", "7.5", 15360)
-    assert "NVML: GPU 0 UUID: not supported" in warnings
+    assert warnings == ()
+
+
+def test_other_field_errors_are_null_plus_a_warning() -> None:
+    import pynvml
+
+    reading = FakeNvml.named("470-gtx1080").reading
+    reading["devices"][0]["errors"] = {"uuid": pynvml.NVML_ERROR_UNKNOWN}
+    result = read_nvml(FakeNvml(reading))
+    assert result.gpus[0].uuid is None and len(result.warnings) == 1
+    assert result.warnings[0].startswith("NVML: GPU 0 UUID:")
+
+
+def test_a_driver_without_the_v2_call_falls_back_on_the_call(tmp_path: Path) -> None:
+    reading = FakeNvml.named("570-rtx5090").reading
+    reading["no_v2"] = True
+    result = read_nvml(FakeNvml(reading))
+    assert result.cuda_driver_version == "12.8" and result.warnings == ()
+
+
+def test_a_name_in_odd_bytes_is_decoded_safely() -> None:
+    reading = FakeNvml.named("470-gtx1080").reading
+    reading["devices"][0].update(name="Quadro \xe9", name_bytes=True)  # latin-1 bytes, not UTF-8
+    result = read_nvml(FakeNvml(reading))
+    assert result.gpus[0].name == "Quadro \ufffd"
 
 
 def test_lost_gpu_does_not_sink_the_others(tmp_path: Path) -> None:
@@ -208,3 +233,62 @@ def test_nvml_is_not_loaded_without_a_kernel_module(tmp_path: Path) -> None:
     nv, warnings = probe_nvidia(HOST, None, {"PATH": str(tmp_path / "none")}, root=tmp_path, timeout=2)
     assert "pynvml" not in sys.modules
     assert nv.source == "none" and "no NVIDIA kernel module loaded" in warnings[0]
+
+
+# ----------------------------------------------------------- GPU truth: the bus, broken rows, forks
+
+
+def pci_device(root: Path, slot: str, vendor: str, klass: str) -> None:
+    device = root / "sys/bus/pci/devices" / slot
+    device.mkdir(parents=True)
+    (device / "vendor").write_text(vendor + "\n")
+    (device / "class").write_text(klass + "\n")
+
+
+def test_a_gpu_on_the_bus_without_a_driver_is_not_no_gpu(tmp_path: Path, run_cli) -> None:
+    pci_device(tmp_path, "0000:00:02.0", "0x8086", "0x030000")  # an Intel iGPU: not ours
+    pci_device(tmp_path, "0000:01:00.0", "0x10de", "0x030000")  # an NVIDIA GPU, driver not loaded
+    pci_device(tmp_path, "0000:01:00.1", "0x10de", "0x040300")  # its HDMI audio: not a GPU
+    nv, _ = nvidia_for("no-driver", tmp_path)
+    assert nv.pci_gpus == 1 and nv.gpus == ()
+    assert nv.error is not None and nv.error.startswith("1 NVIDIA GPU(s) on the PCI bus (0000:01:00.0)")
+    assert "kernel module is not loaded" in nv.error and "Secure Boot" in nv.error
+    doc = json.loads((Path(__file__).parent / "fixtures/probes/no-gpu.json").read_text())
+    doc["nvidia"].update(pci_gpus=1, error=nv.error)
+    probe_file = tmp_path / "p.json"
+    probe_file.write_text(json.dumps(doc))
+    no_fit = run_cli("resolve", "--probe-file", str(probe_file))
+    assert no_fit.returncode == 3 and "driver that cannot be used" in no_fit.stderr + no_fit.stdout
+    assert run_cli("resolve", "--probe-file", str(probe_file), "--allow-cpu").returncode == 0
+
+
+def test_one_failing_gpu_row_keeps_the_gpus_that_answered(tmp_path: Path) -> None:
+    rows = (SMI_REAL.splitlines()[0] + "\n"
+            + "Unable to determine the device handle for GPU 0000:3B:00.0: Unknown Error\n")
+    fake_smi(tmp_path / "bin", rows, exit_code=15)
+    nv, warnings = smi_probe(tmp_path)
+    assert [g.name for g in nv.gpus] == ["NVIDIA GeForce RTX 4090"] and nv.source == "nvidia-smi"
+    assert any("exited 15 but listed 1 GPU(s)" in w and "Unknown Error" in w for w in warnings)
+
+
+def test_nvidia_smi_output_that_is_not_utf8_is_decoded_safely(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "nvidia-smi"
+    script.write_bytes(b"#!/bin/sh\nprintf '0, Quadro \\351, GPU-1, 7.5, 8192, [N/A], 535.104.05\\n'\n")
+    script.chmod(0o755)
+    nv, _ = smi_probe(tmp_path)
+    assert nv.gpus[0].name == "Quadro \ufffd"
+
+
+def test_a_forking_nvidia_smi_cannot_outlive_its_timeout(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "nvidia-smi"
+    # the grandchild keeps stdout open: only killing the whole process group ends the wait
+    script.write_text("#!/bin/sh\nsleep 60 &\nsleep 60\n")
+    script.chmod(0o755)
+    started = time.monotonic()
+    nv, warnings = smi_probe(tmp_path, timeout=1)
+    assert time.monotonic() - started < 8
+    assert "did not answer within 1 s" in " ".join(warnings)

@@ -12,6 +12,7 @@ import typer
 from torchsetup.cli_options import (
     AllowCpuOpt,
     ForExtensionsOpt,
+    GpusOpt,
     IndexBaseOpt,
     IndexStrategyOpt,
     InsecureOpt,
@@ -98,7 +99,7 @@ def resolve_for(*, matrix: str | None, python: str | None, probe_file: list[str]
     from torchsetup.resolve import resolve as run_resolve
 
     loaded = load_matrix(matrix)
-    machines, labels, exe = machines_for(python, probe_file)
+    machines, labels, exe = machines_for(python, probe_file, gpus=options["gpus"])
     names = ("torch", "variant", "no_torchvision", "no_torchaudio", "python_version", "platform",
              "allow_cpu", "for_extensions", "installer", "index_strategy", "index_base",
              "allow_insecure_index")
@@ -120,6 +121,7 @@ def resolve(
     allow_cpu: AllowCpuOpt = False,
     for_extensions: ForExtensionsOpt = False,
     matrix: MatrixOpt = None,
+    gpus: GpusOpt = None,
     installer: InstallerOpt = "pip",
     index_strategy: IndexStrategyOpt = "extra",
     index_base: IndexBaseOpt = None,
@@ -158,6 +160,7 @@ def install(
     allow_cpu: AllowCpuOpt = False,
     for_extensions: ForExtensionsOpt = False,
     matrix: MatrixOpt = None,
+    gpus: GpusOpt = None,
     installer: InstallerOpt = "pip",
     index_strategy: IndexStrategyOpt = "extra",
     index_base: IndexBaseOpt = None,
@@ -218,9 +221,9 @@ def install(
     if outcome.ok and outcome.action == "installed" and not no_verify:
         from dataclasses import replace
 
-        from torchsetup.verify import run_verify, verify_document
+        from torchsetup.verify import expected_gpus, run_verify, verify_document
 
-        report = run_verify(exe, timeout)
+        report = run_verify(exe, timeout, expect=expected_gpus(machines[0]))
         outcome = replace(outcome, verify=verify_document(report), ok=report.ok,
                           error=None if report.ok else "installed, but the smoke test failed")
     if json_out:
@@ -248,9 +251,10 @@ def verify(
 ) -> None:
     """Smoke-test the torch installed in the target interpreter (the GPU when there is one)."""
     from torchsetup.probe import default_python
+    from torchsetup.probe.pci import gpu_kinds
     from torchsetup.verify import run_verify, verify_document
 
-    report = run_verify(python or default_python(), timeout)
+    report = run_verify(python or default_python(), timeout, expect=gpu_kinds())
     if json_out:
         emit_json(verify_document(report))
     else:
@@ -267,6 +271,7 @@ def doctor(
     python: PythonOpt = None,
     probe_file: ProbeFileOpt = None,
     matrix: MatrixOpt = None,
+    gpus: GpusOpt = None,
     run_smoke: Annotated[bool, typer.Option("--verify", help="Also run the smoke test.")] = False,
     timeout: TimeoutOpt = 300.0,
 ) -> None:
@@ -283,7 +288,7 @@ def doctor(
         if not json_out:
             import torchsetup.render  # noqa: F401
 
-    machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, prepare)
+    machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, prepare, gpus)
     if not loaded:
         prepare()
     from torchsetup.doctor import doctor_document, examine
@@ -292,9 +297,11 @@ def doctor(
     findings = examine(machine, loaded[0], exe, labels[0])
     verify_doc = None
     if run_smoke and not probe_file:
-        from torchsetup.verify import run_verify, verify_document
+        from torchsetup.doctor_findings import join_devices
+        from torchsetup.verify import expected_gpus, run_verify, verify_document
 
-        verify_doc = verify_document(run_verify(exe, timeout))
+        verify_doc = verify_document(run_verify(exe, timeout, expect=expected_gpus(machine)))
+        findings += join_devices(verify_doc["devices"], machine.nvidia.gpus if machine.nvidia else ())
     document = doctor_document(machine, findings, verify_doc)
     ok = document["ok"]
     if json_out:

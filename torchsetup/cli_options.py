@@ -39,6 +39,8 @@ IndexBaseOpt = Annotated[str | None, typer.Option(
     "--index-base", help="Mirror of https://download.pytorch.org/whl ($TORCHSETUP_INDEX_BASE).")]
 InsecureOpt = Annotated[bool, typer.Option("--allow-insecure-index", help="Accept an http:// mirror.")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Smoke test time limit, seconds.")]
+GpusOpt = Annotated[str | None, typer.Option(
+    "--gpus", help="Only these GPUs count: NVML indexes or UUIDs, e.g. 0,2 (default: CUDA_VISIBLE_DEVICES).")]
 
 
 def plan_request(*, torch: str | None, variant: str | None, no_torchvision: bool, no_torchaudio: bool,
@@ -72,14 +74,35 @@ def plan_request(*, torch: str | None, variant: str | None, no_torchvision: bool
 
 
 def machines_for(python: str | None, probe_files: list[str] | None,
-                 while_waiting: Any = None) -> tuple[list[Any], list[str], str]:
-    """The machines to plan for, their labels, and the interpreter the command names."""
+                 while_waiting: Any = None, gpus: str | None = None) -> tuple[list[Any], list[str], str]:
+    """The machines to plan for, their labels, and the interpreter the command names. Only the GPUs
+    torch will use count: --gpus, else (for this machine, not a recorded one) CUDA_VISIBLE_DEVICES."""
     from torchsetup.probe import default_python, load_probe_file, probe_machine
 
     if probe_files:
-        machines = [load_probe_file(f) for f in probe_files]
+        machines = [select_gpus(load_probe_file(f), gpus, None) for f in probe_files]
         exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
         return machines, [Path(f).name for f in probe_files], exe
     target = python or default_python()
     machine = probe_machine(target, while_waiting=while_waiting)
-    return [machine], ["this machine"], target
+    return [select_gpus(machine, gpus, os.environ)], ["this machine"], target
+
+
+def select_gpus(machine: Any, option: str | None, environ: Any) -> Any:
+    from dataclasses import replace
+
+    from torchsetup import visible
+
+    gpus = machine.nvidia.gpus if machine.nvidia else ()
+    selection: visible.GpuSelection | None
+    if option is not None:
+        selection = visible.from_option(gpus, option)
+    elif environ is not None:
+        selection = visible.from_environment(gpus, environ.get("CUDA_VISIBLE_DEVICES"),
+                                             environ.get("CUDA_DEVICE_ORDER"))
+    else:
+        selection = None
+    if selection is None:
+        return machine
+    return replace(machine, gpu_selection=selection.indexes, gpu_notes=selection.notes,
+                   gpus_hidden_from_torch=selection.hides_all)

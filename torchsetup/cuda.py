@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from torchsetup import cudarules
 from torchsetup.matrix.store import ArchList, Matrix
 
 Capability = tuple[int, int]
@@ -75,18 +76,19 @@ class Coverage:
     ok: bool
     via: str  # "sm_80 SASS" | "compute_120 PTX" | ""
     needs_ptx_jit: bool = False
+    unknown: bool = False  # the arch list is empty: the build does not say
 
 
 def covers(arch: ArchList, cap: Capability) -> Coverage:
-    """Same-major SASS with minor <= the GPU's, else PTX for an arch <= the GPU's."""
-    sass = [a for a in arch.sass if a[0] == cap[0] and a[1] <= cap[1]]
-    if sass:
-        return Coverage(True, f"{fmt_cap(max(sass))} SASS")
-    ptx = [a for a in arch.ptx if a <= cap]
-    if ptx:
-        best = max(ptx)
-        return Coverage(True, f"compute_{best[0]}{best[1]} PTX", needs_ptx_jit=True)
-    return Coverage(False, "")
+    """torch's rule (cudarules.coverage): same-major SASS with minor <= the GPU's, except on
+    integrated parts; else PTX for an arch <= the GPU's (compiled by the driver)."""
+    names = [f"sm_{a[0]}{a[1]}" for a in arch.sass] + [f"compute_{a[0]}{a[1]}" for a in arch.ptx]
+    kind, via = cudarules.coverage(names, cap[0], cap[1])
+    if kind == "sass":
+        return Coverage(True, f"{via} SASS")
+    if kind == "ptx":
+        return Coverage(True, f"{via} PTX", needs_ptx_jit=True)
+    return Coverage(False, "", unknown=kind == "unknown")
 
 
 def describe_arch(arch: ArchList) -> str:

@@ -1,4 +1,9 @@
-"""doctor: the installed torch family checked against the machine and the matrix. Pure."""
+"""doctor: the installed torch family judged with the resolver's own rules (rules.py). Pure.
+
+What the install IS comes from the packages' own files (the probe's `builds`), then from the
+version string, then from what a plain `pip install` of that release gives on this platform. A
+rule that cannot be evaluated is a `not-checked` warning, never a silent pass.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,37 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from torchsetup import cuda
+from torchsetup.doctor_findings import (
+    ERROR,
+    INFO,
+    WARNING,
+    Finding,
+    companion_findings,
+    gpu_state_findings,
+    problem_findings,
+    python_findings,
+    verdict_findings,
+)
 from torchsetup.matrix.store import Matrix, Release, Variant
-from torchsetup.probe.model import Machine, machine_to_document
-from torchsetup.rules import GPUS, UNUSABLE, Target, target_from_machine
+from torchsetup.probe.model import Build, Machine, machine_to_document
+from torchsetup.rules import check_variant, target_from_machine
 
 DOCTOR_SCHEMA = "torchsetup.doctor/1"
-ERROR, WARNING, INFO = "error", "warning", "info"
+__all__ = ["Finding", "ERROR", "WARNING", "INFO", "diagnose", "examine", "doctor_document", "identify",
+           "InstalledTorch", "DOCTOR_SCHEMA"]
 
 
 @dataclass(frozen=True)
-class Finding:
-    severity: str
-    code: str
-    message: str
-    fix: str | None = None
+class InstalledTorch:
+    """The installed torch as the doctor judges it."""
+
+    version: str  # as installed: "2.8.0", "2.8.0+cu128", "2.6.0a0+git1a2b3c4"
+    release: Release | None  # the matrix's record of that release; None: not in the matrix
+    variant: Variant | None  # the build judged (a matrix variant, or a stand-in of the same name)
+    build: str | None  # cu128 | cpu | rocm6.2; None: nobody knows
+    how: str  # how the build was told, in words
+    arch_from_matrix: bool  # the matrix's arch list applies (a PyTorch wheel, not conda or source)
+    own: Build | None  # what its own files say
 
 
 def _base(version: str) -> str:
@@ -32,161 +53,111 @@ def _local(version: str) -> str | None:
     return version.split("+", 1)[1] if "+" in version else None
 
 
-def installed_variant(release: Release, torch_version: str, platform: str) -> Variant | None:
-    """+cu124 -> that variant; no local version -> the build plain `pip install torch` gives."""
-    local = _local(torch_version)
-    for variant in release.variants:
-        if not variant.runs_on(platform):
-            continue
-        if local is not None and variant.name == local:
-            return variant
-        if local is None and variant.pypi_default:
-            return variant
-    return None
+def _release(matrix: Matrix, version: str) -> Release | None:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return None
+    return matrix.by_version.get(_base(version))
 
 
-def _pythons(release: Release, platform: str) -> tuple[str, ...]:
-    support = release.wheels.get(platform)
-    return support.python if support else ()
+def identify(machine: Machine, matrix: Matrix, platform: str) -> InstalledTorch | None:
+    own = (machine.builds or {}).get("torch")
+    version = (machine.installed.torch if machine.installed else None) or (own.version if own else None)
+    if version is None:
+        return None
+    release = _release(matrix, version)
+    named = own.variant if own else None
+    local = _local(own.version or version) if own else _local(version)
+    if named is not None:
+        how = (f"its torch/version.py (cuda = {own.cuda!r})" if own and own.cuda_known
+               else f"its version {own.version if own else version}")
+    elif local:
+        named, how = local, f"its version {version}"
+    elif release is not None and release.pypi_build(platform):
+        named, how = release.pypi_build(platform), f"PyPI's build of {release.torch} for {platform}"
+    else:
+        how = "nothing: no version.py was read and the version names no build"
+    variant = _matrix_variant(release, named, platform, from_pypi=_local(version) is None) if named else None
+    packaged = not (own and (own.source_build or own.installer == "conda" or own.conda_build))
+    if variant is None and named is not None:
+        variant = Variant(named, (platform,), None, "unknown", "", _base(version), None, None, "probe")
+        packaged = False
+    return InstalledTorch(version, release, variant, named, how, packaged and release is not None, own)
 
 
-def _python_findings(matrix: Matrix, t: Target, release: Release | None) -> list[Finding]:
-    if t.python is None:
-        return []
-    supporting = [r for r in matrix.releases
-                  if r.variants and t.python in _pythons(r, t.platform)]
-    if not supporting:
-        return [Finding(ERROR, "python-unsupported",
-                        f"no torch release in the matrix has a wheel for CPython {t.python} on {t.platform}",
-                        None)]
-    support = release.wheels.get(t.platform) if release is not None else None
-    if release is not None and support is not None and t.python not in support.python:
-        have = support.python
-        return [Finding(WARNING, "python-unsupported",
-                        f"torch {release.torch} has no wheel for CPython {t.python} (it has "
-                        f"{have[0]}–{have[-1]}); this install did not come from an official wheel", None)]
-    return []
+def _matrix_variant(release: Release | None, name: str, platform: str, from_pypi: bool) -> Variant | None:
+    if release is None:
+        return None
+    same = [v for v in release.variants if v.name == name and v.runs_on(platform)]
+    same.sort(key=lambda v: (v.form == "pypi") != from_pypi)
+    return same[0] if same else None
 
 
-def _build_of(version: str, release: Release | None, platform: str) -> str | None:
-    """The variant of an installed version: its local part, else what plain `pip install` gives."""
-    local = _local(version)
-    if local or release is None:
-        return local
-    return release.pypi_build(platform)
-
-
-def _companion_findings(matrix: Matrix, torch_version: str, name: str, installed: str | None,
-                        release: Release | None, platform: str) -> list[Finding]:
-    if installed is None or release is None:
-        return []
-    built_for = [r.torch for r in matrix.releases if getattr(r, name) == _base(installed)]
-    expected = getattr(release, name)
-    later_audio_ok = (name == "torchaudio" and _base(installed).startswith("2.11.")
-                      and release.torchaudio is None and Version(release.torch) >= Version("2.11"))
-    problems = []
-    if expected is not None and _base(installed) != expected and not later_audio_ok:
-        owner = f"built for torch {built_for[0]}" if built_for else "not paired with this torch"
-        problems.append(f"{name} {installed} is {owner}, but torch {torch_version} is installed "
-                        f"(it pairs with {name} {expected})")
-    torch_build = _build_of(torch_version, release, platform)
-    companion_release = matrix.by_version.get(built_for[0]) if built_for else None
-    pure = companion_release is not None and name in companion_release.pure_companions
-    companion_build = None if pure else _build_of(installed, companion_release, platform)
-    if torch_build and companion_build and torch_build != companion_build:
-        how = "" if _local(installed) else f" (the default build on PyPI for {platform})"
-        problems.append(f"{name} {installed} is a {companion_build} build{how}; torch is {torch_build}")
-    if not problems:
-        return []
-    hint = " (expect 'operator torchvision::nms does not exist')" if name == "torchvision" else ""
-    return [Finding(ERROR, "companion-mismatch", "; ".join(problems) + hint)]
-
-
-def _gpu_findings(matrix: Matrix, t: Target, release: Release, variant: Variant,
-                  torch_version: str) -> list[Finding]:
-    findings = []
-    label = f"{release.torch}+{variant.name}"
-    wheel_cuda = variant.cuda
-    if variant.name == "cpu" and t.gpu_state == GPUS:
-        gpus = ", ".join(g.name for g in t.gpus)
-        findings.append(Finding(ERROR, "cpu-build-on-gpu-machine",
-                                f"torch {torch_version} is a CPU-only build, but this machine has {gpus}"))
-    if wheel_cuda is None or t.gpu_state != GPUS:
-        return findings
-    minimum = cuda.min_driver_for(matrix, variant.name, t.system)
-    driver = cuda.parse_driver(t.driver)
-    if minimum and driver and driver < (cuda.parse_driver(minimum[0]) or ()):
-        code = t.driver_cuda[0] * 1000 + t.driver_cuda[1] * 10 if t.driver_cuda else None
-        said = f" (torch says: found version {code})" if code else ""
-        findings.append(Finding(ERROR, "driver-too-old-for-build",
-                                f"{label} needs driver ≥ {minimum[0]} (CUDA {wheel_cuda[0]}); this "
-                                f"machine has {t.driver}{said}"))
-    elif t.driver_cuda and t.driver_cuda < wheel_cuda:
-        findings.append(Finding(WARNING, "driver-too-old-for-build",
-                                f"{label} runs on driver {t.driver} (CUDA {cuda.fmt_cuda(t.driver_cuda)}) "
-                                f"only through minor-version compatibility; PTX JIT needs CUDA ≥ "
-                                f"{cuda.fmt_cuda(wheel_cuda)}"))
-    arch = cuda.arch_list_for(matrix, release.torch, variant.name, t.platform)
-    if arch is not None:
-        for gpu in t.gpus:
-            cap = gpu.capability
-            if cap and not cuda.covers(arch, cap).ok:
-                findings.append(Finding(ERROR, "gpu-arch-not-in-build",
-                                        f"{gpu.name} is {cuda.fmt_cap(cap)}; {label} has "
-                                        f"{cuda.describe_arch(arch)} (expect 'no kernel image is "
-                                        "available for execution on the device')"))
-    if t.toolkit and t.toolkit[0] != wheel_cuda[0]:
-        findings.append(Finding(WARNING, "toolkit-mismatch-for-extensions",
-                                f"the local CUDA toolkit is {cuda.fmt_cuda(t.toolkit)}, torch is built with "
-                                f"CUDA {cuda.fmt_cuda(wheel_cuda)}: building CUDA extensions will fail"))
-    return findings
+def _stand_in(installed: InstalledTorch) -> Release:
+    return Release(_base(installed.version), None, None, None, (), {}, ("everything",), "probe")
 
 
 def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> list[Finding]:
     t = target_from_machine(machine, matrix, label)
-    inst = machine.installed
-    findings: list[Finding] = []
-    if t.gpu_state == UNUSABLE or (t.gpu_state != GPUS and t.nvidia_error and
-                                   (t.container or t.wsl) and t.family == "linux"):
-        findings.append(Finding(ERROR if t.gpu_state == UNUSABLE else WARNING, "gpu-not-visible",
-                                t.nvidia_error or "the NVIDIA GPU is not visible"))
-    torch_version = inst.torch if inst else None
-    if torch_version is None:
-        findings.append(Finding(ERROR, "torch-not-installed", "torch is not installed in the target "
-                                "interpreter"))
-        return findings + _python_findings(matrix, t, None)
-    release = matrix.by_version.get(_base(torch_version))
-    try:
-        Version(torch_version)
-    except InvalidVersion:
-        release = None
-    if release is None:
-        findings.append(Finding(WARNING, "unknown-build",
-                                f"torch {torch_version} is not in the matrix (it knows "
-                                f"{matrix.releases[-1].torch} to {matrix.releases[0].torch}); "
-                                "run `torchsetup matrix update`"))
-        return findings + _python_findings(matrix, t, None)
-    findings += _python_findings(matrix, t, release)
+    findings = gpu_state_findings(machine, t) + problem_findings(machine)
+    installed = identify(machine, matrix, t.platform)
+    if installed is None:
+        findings.append(Finding(ERROR, "torch-not-installed", "torch is not installed in the target interpreter"))
+        return findings + python_findings(matrix, t, None)
+    findings += _what_it_is(machine, matrix, installed)
+    findings += python_findings(matrix, t, installed.release)
     for name in ("torchvision", "torchaudio"):
-        findings += _companion_findings(matrix, torch_version, name, getattr(inst, name, None), release,
-                                        t.platform)
-    variant = installed_variant(release, torch_version, t.platform)
-    if variant is None:
-        findings.append(Finding(WARNING, "unknown-build",
-                                f"torch {torch_version}: the matrix knows no {_local(torch_version) or 'default'} "
-                                f"build of {release.torch} for {t.platform}"))
+        findings += companion_findings(matrix, machine, t, installed, name)
+    if installed.variant is None:
         return findings
-    return findings + _gpu_findings(matrix, t, release, variant, torch_version)
+    release = installed.release or _stand_in(installed)
+    arch = True if installed.arch_from_matrix else None
+    verdict = check_variant(matrix, release, installed.variant, t, fleet_has_gpu=False, forced=False,
+                            allow_cpu=False, for_extensions=True, arch=arch)
+    said = {(f.code, f.severity) for f in findings}
+    return findings + [f for f in verdict_findings(verdict, t, installed, machine)
+                       if not (f.code == "python-unsupported" and ("python-unsupported", ERROR) in said)]
+
+
+def _what_it_is(machine: Machine, matrix: Matrix, installed: InstalledTorch) -> list[Finding]:
+    out = []
+    own = installed.own
+    if machine.builds is None:
+        out.append(Finding(WARNING, "not-checked", "not checked: what the installed torch is (its "
+                           "torch/version.py was not read: the probe document has no builds); judged from "
+                           f"{installed.how}"))
+    if installed.release is None:
+        known = f"{matrix.releases[-1].torch} to {matrix.releases[0].torch}"
+        out.append(Finding(WARNING, "not-checked", f"not checked: torch {installed.version} is not in the matrix "
+                           f"(it knows {known}), so its Python support and companions were not checked; run "
+                           "`torchsetup matrix update`"))
+    if installed.build is None:
+        out.append(Finding(WARNING, "not-checked", f"not checked: which build torch {installed.version} is "
+                           "(CUDA, ROCm or CPU), so no GPU rule was evaluated"))
+    elif installed.variant is not None and installed.variant.source == "probe" and installed.release is not None \
+            and not (own and (own.source_build or own.conda_build or own.installer == "conda")):
+        out.append(Finding(WARNING, "not-checked", f"not checked: the matrix knows no {installed.build} build of "
+                           f"{installed.release.torch}; its GPU kernels were not checked"))
+    if own and own.source_build:
+        out.append(Finding(INFO, "source-build", f"torch {own.version} was built from source (git "
+                           f"{(own.git_version or '?')[:12]}): its GPU kernels are whatever its builder chose"))
+    if own and (own.conda_build or own.installer == "conda"):
+        out.append(Finding(INFO, "conda-build", f"torch {own.version} comes from conda"
+                           + (f" ({own.conda_channel}, build {own.conda_build})" if own.conda_build else "")
+                           + "; conda builds carry their own GPU arch lists"))
+    return out
 
 
 FIXABLE_BY_REINSTALL = {"torch-not-installed", "cpu-build-on-gpu-machine", "driver-too-old-for-build",
-                        "gpu-arch-not-in-build", "companion-mismatch", "unknown-build"}
+                        "gpu-arch-not-in-build", "companion-mismatch", "rocm-build-on-nvidia",
+                        "duplicate-install", "interrupted-install"}
 
 
 def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this machine") -> list[Finding]:
-    """The findings, each error that a reinstall cures carrying the resolver's install command."""
+    """The findings; each error a reinstall cures carries the resolver's plan for this machine."""
     findings = diagnose(machine, matrix, label)
-    if not any(f.severity == ERROR for f in findings):
+    if not any(f.severity == ERROR and f.code in FIXABLE_BY_REINSTALL for f in findings):
         return findings
     from torchsetup.command import CommandOptions
     from torchsetup.quoting import posix
@@ -194,9 +165,30 @@ def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this ma
 
     res = resolve([machine], matrix, Request(command=CommandOptions(python=python)), [label])
     fix = posix(res.plan.command) if res.plan else None
-    return [Finding(f.severity, f.code, f.message,
-                    fix if (f.code in FIXABLE_BY_REINSTALL and f.severity == ERROR) else f.fix)
-            for f in findings]
+    out = [Finding(f.severity, f.code, f.message, fix if (f.code in FIXABLE_BY_REINSTALL and f.severity == ERROR)
+                   else f.fix) for f in findings]
+    if res.plan is not None:
+        out += _about_the_fix(machine, res.plan.torch, res.plan.variant, list(res.plan.notes))
+    elif res.error:
+        out.append(Finding(INFO, "no-fix", f"no torch build fits this machine: {res.error}"
+                           + (f" ({res.hint})" if res.hint else "")))
+    return out
+
+
+def _about_the_fix(machine: Machine, torch: str, variant: str, notes: list[str]) -> list[Finding]:
+    installed = machine.installed.torch if machine.installed else None
+    newer = next((n for n in notes if n.startswith("newer torch needs a newer driver")), None)
+    if installed is None or _release_key(torch) >= _release_key(installed):
+        return [Finding(INFO, "fix-note", newer)] if newer else []
+    text = f"the fix installs torch {torch} ({variant}), older than the installed {installed}"
+    return [Finding(INFO, "fix-is-downgrade", text + (f"; {newer}" if newer else ""))]
+
+
+def _release_key(version: str) -> Version:
+    try:
+        return Version(_base(version))
+    except InvalidVersion:
+        return Version("0")
 
 
 def doctor_document(machine: Machine, findings: list[Finding],
@@ -209,3 +201,4 @@ def doctor_document(machine: Machine, findings: list[Finding],
     if verify is not None:
         document["verify"] = verify
     return document
+

@@ -3,17 +3,18 @@ interrupted install puts the environment back as it was. Never a shell."""
 
 from __future__ import annotations
 
-import json
+import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from torchsetup.envstate import Backup, restore, snapshot
+from torchsetup import children, envstate
+from torchsetup.envlock import EnvLock
 from torchsetup.errors import EnvironmentUnusable
-from torchsetup.probe.interpreter import FAMILY
 from torchsetup.probe.model import Installed
 from torchsetup.resolve import Plan
 
@@ -28,6 +29,7 @@ class InstallResult:
     restored: tuple[str, ...] | None = None
     verify: dict[str, Any] | None = None
     error: str | None = None
+    recovered: tuple[str, ...] = ()  # what was done with backups a killed run had left
 
 
 def expected_local(plan: Plan) -> str | None:
@@ -73,28 +75,53 @@ def requirements_text(plan: Plan) -> str:
     return "\n".join([*lines, *reqs]) + "\n"
 
 
-def packages_to_replace(plan: Plan, python: str, runner: Callable[..., Any]) -> set[str]:
-    """Ask pip (dry run, nothing changes) which distributions the install would write."""
-    names = set(FAMILY)
-    if plan.command[1:3] != ("-m", "pip"):  # uv has no dry-run report: the family is what it changes
-        return names
-    argv = [*plan.command[:4], "--dry-run", "--quiet", "--report", "-", *plan.command[4:]]
-    proc = runner(argv, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        return names  # the real run will fail the same way and say why
+class Interrupted(Exception):
+    """A signal that stops the install: SIGINT (Ctrl-C), SIGTERM (CI cancel, docker stop), SIGHUP."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def words(self) -> str:
+        return "interrupted (Ctrl-C)" if self.signum == signal.SIGINT else f"terminated ({self.args[0]})"
+
+
+STOP_SIGNALS = tuple(s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+                     if s is not None)
+
+
+@contextmanager
+def signals(handler: Callable[[int, Any], None] | int) -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP all go to `handler` (or are ignored) inside the block."""
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
-        report = json.loads(proc.stdout)
-        names |= {item["metadata"]["name"].lower().replace("_", "-") for item in report["install"]}
-    except (ValueError, KeyError, TypeError):
-        pass
-    return names
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+def _raise(signum: int, frame: Any) -> None:
+    raise Interrupted(signum)
+
+
+def stop_group(child: Any, grace: float = 10.0) -> None:
+    """Ask the installer's process group to stop (SIGTERM), then make sure (SIGKILL), each bounded."""
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+        child.wait(timeout=grace)
+    except (OSError, subprocess.TimeoutExpired):
+        children.kill_group(child)
 
 
 def run_install(plan: Plan, python: str, installed: Installed,
                 runner: Callable[..., Any] = subprocess.run,
                 popen: Callable[..., Any] = subprocess.Popen,
-                output: TextIO | None = None) -> InstallResult:
-    """Install the plan into `python`'s environment; restore it on failure or Ctrl-C."""
+                output: TextIO | None = None,
+                say: Callable[[str], None] = lambda text: print(text, file=sys.stderr)) -> InstallResult:
+    """Install the plan into `python`'s environment under its lock; on failure, Ctrl-C, SIGTERM
+    or SIGHUP put every file back as it was and prove it."""
     if already_installed(plan, installed):
         return InstallResult(True, "already-installed", plan)
     if plan.command[1:3] == ("-m", "pip"):
@@ -102,38 +129,49 @@ def run_install(plan: Plan, python: str, installed: Installed,
         if check.returncode != 0:
             raise EnvironmentUnusable(f"{python} has no pip",
                                       "Install pip there (python -m ensurepip), or use --installer uv.")
-    before = snapshot(python)
-    backup: Backup | None = None
-    error: str | None = None
-    try:
+    layout = envstate.layout_of(python)
+    with EnvLock(layout.prefix, say):
+        recovered = tuple(envstate.recover(folder, layout) for folder in envstate.leftover_backups(layout))
+        for line in recovered:
+            say(line)
+        before = envstate.take(layout)
+        if before.stash:
+            say(f"note: pip's stash folder(s) {', '.join(before.stash)} were already there (an older interrupted "
+                "install); they are kept as they are")
+        backup = envstate.Backup(before, python)
+        keep_backup = False
         try:
-            backup = Backup(before, packages_to_replace(plan, python, runner))
-            child = popen(list(plan.command), stdout=output or sys.stderr, stderr=sys.stderr)
-            try:
-                code = child.wait()
-            except KeyboardInterrupt:
-                child.wait()  # the child got the same SIGINT; let it finish stopping
-                raise
-        except KeyboardInterrupt:
-            error, code = "interrupted (Ctrl-C)", -1
-        if code == 0:
-            return InstallResult(True, "installed", plan)
-        error = error or f"{plan.command[0]} exited with status {code}"
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the restore
-        try:
-            restored, missing = restore(python, before, backup) if backup else ([], [])
+            error: str | None = None
+            with signals(_raise):
+                try:
+                    child = popen(list(plan.command), stdout=output or sys.stderr, stderr=sys.stderr,
+                                  start_new_session=True)
+                    code = child.wait()
+                except Interrupted as exc:
+                    error, code = exc.words, -1
+                    with signals(signal.SIG_IGN):
+                        if "child" in locals():
+                            stop_group(child)
+            if code == 0:
+                return InstallResult(True, "installed", plan, recovered=recovered)
+            error = error or f"{plan.command[0]} exited with status {code}"
+            with signals(signal.SIG_IGN):  # a second Ctrl-C must not stop the restore
+                report = backup.restore()
+            if report.differences:
+                keep_backup = True
+                error += (f"; the restore left {len(report.differences)} difference(s), first: "
+                          f"{report.differences[0]} (backup kept in {backup.root})")
+            else:
+                error += f"; every file is as it was ({report.files} compared)"
+            return InstallResult(False, "failed", plan, report.restored or ("nothing had changed",), error=error,
+                                 recovered=recovered)
         finally:
-            signal.signal(signal.SIGINT, previous)
-        if missing:
-            error += f"; could not restore: {', '.join(missing)}"
-        return InstallResult(False, "failed", plan, tuple(restored) or ("nothing had changed",),
-                             error=error)
-    finally:
-        if backup is not None:
-            backup.discard()
+            if not keep_backup:
+                backup.discard()
 
 
 def install_document(result: InstallResult, plan_doc: dict[str, Any] | None) -> dict[str, Any]:
     return {"schema": INSTALL_SCHEMA, "ok": result.ok, "action": result.action, "plan": plan_doc,
             "restored": list(result.restored) if result.restored is not None else None,
+            "recovered": list(result.recovered),
             "verify": result.verify, "error": result.error}

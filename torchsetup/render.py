@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from torchsetup.matrix.store import Matrix, Release
 from torchsetup.probe.model import Machine
@@ -43,6 +44,14 @@ def render_machine(machine: Machine) -> None:
     if inst is not None:
         top.add_row("Installed", f"torch {_dash(inst.torch)}, torchvision {_dash(inst.torchvision)}, "
                     f"torchaudio {_dash(inst.torchaudio)}")
+    for name, build in (machine.builds or {}).items():
+        if build is not None:
+            what = build.variant or "build unknown"
+            source = f"conda {build.conda_build}" if build.conda_build else _dash(build.installer)
+            where = f"from {source}, {_dash(build.location)}"
+            top.add_row(f"  {name}", Text(f"{_dash(build.version)}: {what} ({where})"))
+    for problem in machine.install_problems or ():
+        top.add_row("", Text(problem, style="red"))
     console.print(top)
     if nv is not None and nv.gpus:
         table = Table(title="GPUs", title_justify="left")
@@ -149,11 +158,20 @@ def render_verify(report: object) -> None:
 def render_doctor(document: dict[str, Any]) -> None:
     findings = document["findings"]
     errors = [f for f in findings if f["severity"] == "error"]
-    if not errors:
-        console.print("[bold green]healthy[/bold green]: no problem found"
-                      + (f" ({len(findings)} note(s))" if findings else ""))
+    unchecked = [f for f in findings if f["code"] == "not-checked"]
+    warnings = [f for f in findings if f["severity"] == "warning" and f["code"] != "not-checked"]
+    if errors:
+        count = "1 problem" if len(errors) == 1 else f"{len(errors)} problems"
+        console.print(f"[bold red]{count}[/bold red] with this torch install"
+                      + (f"; {len(unchecked)} thing(s) could not be checked" if unchecked else ""))
+    elif unchecked:
+        console.print(f"[bold yellow]no problem found, but {len(unchecked)} thing(s) could not be checked"
+                      "[/bold yellow] (listed below): this is not a clean bill of health")
+    elif warnings:
+        console.print(f"[bold yellow]works, with {len(warnings)} warning(s)[/bold yellow]")
     else:
-        console.print(f"[bold red]{len(errors)} problem(s)[/bold red] with this torch install")
+        console.print("[bold green]healthy[/bold green]: every check passed"
+                      + (f" ({len(findings)} note(s))" if findings else ""))
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
     for f in findings:
         colour = colours.get(f["severity"], "white")

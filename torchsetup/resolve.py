@@ -127,6 +127,8 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
     if forced_error:
         return forced_error
     fleet_has_gpu = any(t.gpu_state == GPUS for t in targets)
+    selection_notes = [note if len(machines) == 1 else f"{label}: {note}"
+                       for m, label in zip(machines, names, strict=True) for note in m.gpu_notes]
     unique = list({_signature(t): t for t in targets}.values())
     rejected: list[Rejection] = []
     for release in matrix.releases:
@@ -153,6 +155,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
         newer = _newer_fix(rejected, release.torch)
         if newer:
             notes.append(newer)
+        notes = selection_notes + notes
         return Resolution(True, make_plan(release, variant, request, notes), tuple(rejected))
     return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets))
 

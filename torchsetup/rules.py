@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torchsetup import cuda
-from torchsetup.matrix.store import Matrix, Release, Variant
+from torchsetup.matrix.store import ArchList, Matrix, Release, Variant
 from torchsetup.probe.model import Gpu, Machine
 
 # how a target's NVIDIA state reads to the resolver
@@ -38,12 +38,38 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Failure:
+    reason: str  # why this build cannot run on this target, in words
+    kind: str  # driver | arch | python | glibc | platform | gpu | cpu | extensions
+    needs_driver: str | None = None  # the driver version that would lift this failure
+    unknown: bool = False  # the rule could not be evaluated: a table or a fact is missing
+
+
+@dataclass(frozen=True)
 class Verdict:
-    failure: str | None = None  # why this candidate cannot run on this target
-    kind: str | None = None  # driver | arch | python | glibc | platform | companion | gpu | extensions
+    """Every rule's outcome for one build on one target. The resolver rejects on the first
+    failure; the doctor reports them all, and the unknown ones as not checked."""
+
+    failures: tuple[Failure, ...] = ()
     notes: tuple[str, ...] = ()
     full_support: bool = True  # the driver's own CUDA >= the wheel's
-    needs_driver: str | None = None  # the driver version that would lift this failure
+    unchecked: tuple[str, ...] = ()  # checks that could not be made, in words
+
+    @property
+    def failure(self) -> str | None:
+        return self.failures[0].reason if self.failures else None
+
+    @property
+    def kind(self) -> str | None:
+        return self.failures[0].kind if self.failures else None
+
+    @property
+    def needs_driver(self) -> str | None:
+        return self.failures[0].needs_driver if self.failures else None
+
+
+def fail(reason: str, kind: str, needs_driver: str | None = None, unknown: bool = False) -> Verdict:
+    return Verdict(failures=(Failure(reason, kind, needs_driver, unknown),))
 
 
 def platform_of(system: str | None, machine: str | None) -> str:
@@ -69,12 +95,16 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
     if py is None and p is not None and p.minor_version:
         py = f"{p.minor_version[0]}.{p.minor_version[1]}{'t' if p.free_threaded else ''}"
     gpus = nv.gpus if nv else ()
+    if machine.gpu_selection is not None:
+        gpus = tuple(g for g in gpus if g.index in machine.gpu_selection)
     if gpus:
         state = GPUS
     elif nv is not None and nv.driver_version and nv.error:
         state = UNUSABLE  # a driver is there, but nothing answered about GPUs
     elif nv is not None and nv.error and "mismatch" in nv.error:
         state = UNUSABLE
+    elif nv is not None and nv.pci_gpus:
+        state = UNUSABLE  # a GPU is on the bus, but no driver answers for it
     else:
         state = NO_GPU
     toolkit = cuda.parse_cuda(machine.cuda_toolkit.version) if machine.cuda_toolkit else None
@@ -100,115 +130,130 @@ def _py_range(versions: tuple[str, ...]) -> str:
 def check_python(release: Release, variant: Variant, t: Target) -> Verdict:
     support = release.wheels.get(t.platform)
     if not release.wheels:
-        return Verdict(notes=(f"Python support of torch {release.torch} is not recorded; "
+        return Verdict(unchecked=(f"which Pythons torch {release.torch} has wheels for (not recorded)",),
+                       notes=(f"Python support of torch {release.torch} is not recorded; "
                               "pip will say if there is no wheel",))
     if support is None:
         if variant.index_url is None:
-            return Verdict(f"torch {release.torch} has no wheels for {t.platform}", "platform")
+            return fail(f"torch {release.torch} has no wheels for {t.platform}", "platform")
         return Verdict(notes=(f"the package index lists no {t.platform} wheel of torch "
                               f"{release.torch}; the PyTorch index may still have one",))
     if t.python is None:
-        return Verdict(notes=("the target Python version is unknown",))
+        return Verdict(notes=("the target Python version is unknown",),
+                       unchecked=("whether a wheel exists for the target Python (its version is unknown)",))
     if t.python not in support.python:
         kind = "free-threaded " if t.python.endswith("t") else ""
-        return Verdict(f"torch {release.torch} has no wheel for {kind}CPython {t.python.rstrip('t')} "
+        return fail(f"torch {release.torch} has no wheel for {kind}CPython {t.python.rstrip('t')} "
                        f"on {t.platform} (it has {_py_range(support.python)})", "python")
     if t.glibc and support.glibc and t.glibc < support.glibc:
-        return Verdict(f"torch {release.torch} needs glibc ≥ {support.glibc[0]}.{support.glibc[1]} "
+        return fail(f"torch {release.torch} needs glibc ≥ {support.glibc[0]}.{support.glibc[1]} "
                        f"(manylinux_{support.glibc[0]}_{support.glibc[1]}); {t.label} has glibc "
                        f"{t.glibc[0]}.{t.glibc[1]}", "glibc")
     return Verdict()
 
 
 def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
-               fleet_has_gpu: bool, forced: bool, for_extensions: bool) -> Verdict:
+               fleet_has_gpu: bool, forced: bool, for_extensions: bool,
+               arch: ArchList | None | bool = True) -> Verdict:
+    """Every CUDA rule, in the order a person fixes them: visible GPU, kernels for each GPU, the
+    driver minimum, PTX JIT, the local toolkit. `arch`: True looks the arch list up in the matrix;
+    an ArchList is used as it is; None or False means it is not known for this build."""
     wheel_cuda = variant.cuda
     assert wheel_cuda is not None
     label = f"{release.torch}+{variant.name}"
+    failures: list[Failure] = []
+    notes: list[str] = []
+    unchecked: list[str] = []
+    full = t.driver_cuda is not None and t.driver_cuda >= wheel_cuda
+    via_ptx: list[str] = []
     if t.gpu_state != GPUS:
         if fleet_has_gpu or forced:
-            return Verdict(notes=(f"{t.label} has no visible NVIDIA GPU; a CUDA build still runs "
-                                  "there on the CPU",))
-        return Verdict(f"no NVIDIA GPU is visible on {t.label}", "gpu")
-    platform = t.platform
-    arch = cuda.arch_list_for(matrix, release.torch, variant.name, platform)
-    if arch is None:
-        return Verdict(f"no GPU architecture list is known for {label} on {platform}", "arch")
-    notes: list[str] = []
-    if arch.confidence.startswith(("low", "script only")):
-        notes.append(f"the arch list of {label} on {platform} is not verified ({arch.source}: "
-                     f"{arch.confidence})")
-    via_ptx: list[str] = []
-    for gpu in t.gpus:
-        cap = gpu.capability
-        if cap is None:
-            notes.append(f"GPU {gpu.index} ({gpu.name}) reported no compute capability; "
-                         "its kernels were not checked")
-            continue
-        coverage = cuda.covers(arch, cap)
-        if not coverage.ok:
-            return Verdict(f"{gpu.name} is {cuda.fmt_cap(cap)}; {label} has "
-                           f"{cuda.describe_arch(arch)}", "arch")
-        if coverage.needs_ptx_jit:
-            via_ptx.append(f"{gpu.name} ({cuda.fmt_cap(cap)}) would run {label} only through "
-                           f"{coverage.via} JIT")
+            notes.append(f"{t.label} has no visible NVIDIA GPU; a CUDA build still runs there on the CPU")
+        else:
+            failures.append(Failure(f"no NVIDIA GPU is visible on {t.label}", "gpu"))
+    else:
+        found = cuda.arch_list_for(matrix, release.torch, variant.name, t.platform) if arch is True \
+            else (arch or None)
+        if found is None:
+            failures.append(Failure(f"no GPU architecture list is known for {label} on {t.platform}", "arch",
+                                    unknown=True))
+        else:
+            if found.confidence.startswith(("low", "script only")):
+                notes.append(f"the arch list of {label} on {t.platform} is not verified ({found.source}: "
+                             f"{found.confidence})")
+            for gpu in t.gpus:
+                cap = gpu.capability
+                if cap is None:
+                    notes.append(f"GPU {gpu.index} ({gpu.name}) reported no compute capability; its "
+                                 "kernels were not checked")
+                    unchecked.append(f"whether {label} has kernels for GPU {gpu.index} ({gpu.name}), "
+                                     "which reported no compute capability")
+                    continue
+                coverage = cuda.covers(found, cap)
+                if coverage.unknown:
+                    failures.append(Failure(f"the arch list of {label} is empty: whether it has kernels for "
+                                            f"{gpu.name} is not known", "arch", unknown=True))
+                elif not coverage.ok:
+                    failures.append(Failure(f"{gpu.name} is {cuda.fmt_cap(cap)}; {label} has "
+                                            f"{cuda.describe_arch(found)}", "arch"))
+                elif coverage.needs_ptx_jit:
+                    via_ptx.append(f"{gpu.name} ({cuda.fmt_cap(cap)}) would run {label} only through "
+                                   f"{coverage.via} JIT")
     # under WSL the Windows driver serves CUDA: its version and its minimums are Windows'
-    minimum = cuda.min_driver_for(matrix, variant.name, "Windows" if t.wsl else t.system)
     if t.wsl:
         notes.append(f"WSL: CUDA comes from the Windows driver ({t.driver}); do not install a Linux "
                      "NVIDIA driver inside WSL")
-    if minimum is None:
-        return Verdict(f"the minimum driver for {variant.name} is not known", "driver")
-    driver = cuda.parse_driver(t.driver)
-    needed = cuda.parse_driver(minimum[0])
-    if driver is None:
-        return Verdict(f"{variant.name} needs driver ≥ {minimum[0]}; the driver version of "
-                       f"{t.label} is unknown", "driver")
-    if needed and driver < needed:
-        return Verdict(f"{variant.name} needs driver ≥ {minimum[0]} for CUDA {wheel_cuda[0]}; "
-                       f"{t.label} has {t.driver}", "driver", needs_driver=minimum[0])
-    full = t.driver_cuda is not None and t.driver_cuda >= wheel_cuda
+    if t.gpu_state == GPUS or t.driver:
+        failures.extend(_driver_failures(matrix, variant, t, wheel_cuda))
     if via_ptx and not full:
-        return Verdict(f"{via_ptx[0]}, which needs a driver with CUDA ≥ "
-                       f"{cuda.fmt_cuda(wheel_cuda)}", "driver")
+        failures.append(Failure(f"{via_ptx[0]}, which needs a driver with CUDA ≥ {cuda.fmt_cuda(wheel_cuda)}",
+                                "driver"))
     if for_extensions and t.toolkit and t.toolkit[0] != wheel_cuda[0]:
-        return Verdict(f"the local CUDA toolkit {cuda.fmt_cuda(t.toolkit)} cannot build extensions "
-                       f"against a CUDA {wheel_cuda[0]} torch ({variant.name})", "extensions")
-    if not full:
+        failures.append(Failure(f"the local CUDA toolkit {cuda.fmt_cuda(t.toolkit)} cannot build extensions "
+                                f"against a CUDA {wheel_cuda[0]} torch ({variant.name})", "extensions"))
+    if not full and t.gpu_state == GPUS and not any(f.kind == "driver" for f in failures):
         have = cuda.fmt_cuda(t.driver_cuda) if t.driver_cuda else "unknown"
         notes.append(f"{variant.name} runs on {t.label}'s driver {t.driver} (CUDA {have}) through "
                      f"minor-version compatibility only; PTX JIT and some newer features need a "
                      f"driver with CUDA ≥ {cuda.fmt_cuda(wheel_cuda)}")
-    return Verdict(notes=tuple(notes), full_support=full)
+    return Verdict(tuple(failures), tuple(notes), full, tuple(unchecked))
+
+
+def _driver_failures(matrix: Matrix, variant: Variant, t: Target, wheel_cuda: tuple[int, int]) -> list[Failure]:
+    minimum = cuda.min_driver_for(matrix, variant.name, "Windows" if t.wsl else t.system)
+    if minimum is None:
+        return [Failure(f"the minimum driver for {variant.name} is not known", "driver", unknown=True)]
+    driver = cuda.parse_driver(t.driver)
+    if driver is None:
+        return [Failure(f"{variant.name} needs driver ≥ {minimum[0]}; the driver version of {t.label} is "
+                        "unknown", "driver", unknown=True)]
+    needed = cuda.parse_driver(minimum[0])
+    if needed and driver < needed:
+        return [Failure(f"{variant.name} needs driver ≥ {minimum[0]} for CUDA {wheel_cuda[0]}; {t.label} "
+                        f"has {t.driver}", "driver", needs_driver=minimum[0])]
+    return []
 
 
 def check_variant(matrix: Matrix, release: Release, variant: Variant, t: Target, *,
                   fleet_has_gpu: bool, forced: bool, allow_cpu: bool,
-                  for_extensions: bool) -> Verdict:
-    """Every rule for one candidate on one target; the first failure wins."""
-    verdict = check_python(release, variant, t)
-    if verdict.failure:
-        return verdict
-    notes = list(verdict.notes)
+                  for_extensions: bool, arch: ArchList | None | bool = True) -> Verdict:
+    """Every rule for one build on one target (the resolver rejects on the first failure)."""
+    python = check_python(release, variant, t)
     if variant.cuda is not None:
-        cuda_verdict = check_cuda(matrix, release, variant, t, fleet_has_gpu, forced, for_extensions)
-        if cuda_verdict.failure:
-            return cuda_verdict
-        return Verdict(notes=tuple(notes + list(cuda_verdict.notes)),
-                       full_support=cuda_verdict.full_support)
-    if variant.name.startswith("rocm"):
-        if not forced:
-            return Verdict("a ROCm build needs an AMD GPU; torchsetup probes NVIDIA GPUs only "
-                           f"(force it with --variant {variant.name})", "gpu")
-        return Verdict(notes=tuple(notes + ["ROCm build chosen by --variant; the AMD GPU was not "
-                                            "checked"]))
-    # a CPU build
-    if t.gpu_state == GPUS and not (allow_cpu or forced):
-        return Verdict(f"a CPU-only build on {t.label}, which has an NVIDIA GPU "
-                       "(pass --allow-cpu to accept it)", "cpu")
-    if t.gpu_state == UNUSABLE and not (allow_cpu or forced):
-        return Verdict(f"{t.label} has an NVIDIA driver that cannot be used: {t.nvidia_error} "
-                       "(fix it, or pass --allow-cpu for a CPU build)", "cpu")
-    if t.gpu_state == NO_GPU and t.nvidia_error and t.family != "macos":
-        notes.append(f"{t.label}: {t.nvidia_error}")
-    return Verdict(notes=tuple(notes))
+        rest = check_cuda(matrix, release, variant, t, fleet_has_gpu, forced, for_extensions, arch)
+    elif variant.name.startswith("rocm"):
+        rest = (Verdict(notes=("ROCm build chosen by --variant; the AMD GPU was not checked",)) if forced else
+                fail("a ROCm build needs an AMD GPU; torchsetup probes NVIDIA GPUs only "
+                     f"(force it with --variant {variant.name})", "gpu"))
+    elif t.gpu_state == GPUS and not (allow_cpu or forced):
+        rest = fail(f"a CPU-only build on {t.label}, which has an NVIDIA GPU (pass --allow-cpu to accept it)",
+                    "cpu")
+    elif t.gpu_state == UNUSABLE and not (allow_cpu or forced):
+        rest = fail(f"{t.label} has an NVIDIA driver that cannot be used: {t.nvidia_error} "
+                    "(fix it, or pass --allow-cpu for a CPU build)", "cpu")
+    elif t.gpu_state == NO_GPU and t.nvidia_error and t.family != "macos":
+        rest = Verdict(notes=(f"{t.label}: {t.nvidia_error}",))
+    else:
+        rest = Verdict()
+    return Verdict(python.failures + rest.failures, python.notes + rest.notes, rest.full_support,
+                   python.unchecked + rest.unchecked)

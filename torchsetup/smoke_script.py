@@ -4,7 +4,13 @@
 
 It prints one JSON object per line: {"event": "start", "check": name} before each check, then
 {"event": "check", ...} with its result, so that the parent can tell which check crashed or hung.
-Standard library + torch family only; works on any Python the target may be.
+Standard library + torch family only, plus torchsetup's cudarules.py loaded by path (torch's
+own arch and CUDA_VISIBLE_DEVICES rules, one copy for the resolver and this script).
+
+    python smoke_script.py [--expect nvidia,amd]
+
+--expect names the GPU kinds the machine has (found by the parent without torch): a CUDA build
+that cannot use an NVIDIA GPU there, or a ROCm build an AMD one, fails instead of passing on the CPU.
 """
 
 import json
@@ -19,25 +25,21 @@ def emit(**fields):
     sys.stdout.flush()
 
 
-def arch_covers(arch_list, major, minor):
-    """torch's own rule: SASS of the same major with minor <= the GPU's, or PTX <= the GPU's."""
-    for arch in arch_list:
-        kind, _, number = arch.partition("_")
-        if not number.isdigit():
-            continue
-        value = int(number)
-        if kind == "sm" and value // 10 == major and value % 10 <= minor:
-            return True
-        if kind == "compute" and value <= major * 10 + minor:
-            return True
-    return False
+def load_rules():
+    from importlib import util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = util.spec_from_file_location("torchsetup_cudarules", os.path.join(here, "cudarules.py"))
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def unavailable_reason(cuda_version, hip_version, visible, warning_texts):
+def unavailable_reason(rules, cuda_version, hip_version, visible, warning_texts):
     """Why torch.cuda.is_available() is False, in words."""
     if cuda_version is None and hip_version is None:
         return "CPU-only build"
-    if visible is not None and visible.strip() in ("", "-1"):
+    if visible is not None and not rules.parse_visible_devices(visible):
         return f"CUDA_VISIBLE_DEVICES={visible!r} hides all devices"
     if warning_texts:
         return warning_texts[0].split("\n")[0][:300]
@@ -58,8 +60,54 @@ def run_check(name, fn):
     return ok
 
 
+class NoTF32:
+    """TF32 off while a check compares with float64 (Ampere and newer use it for float32 matmul
+    and cuDNN convolutions by default: errors near 1e-2); the user's settings come back after."""
+
+    def __init__(self, torch):
+        self.torch = torch
+        self.saved = None
+
+    def __enter__(self):
+        backends = self.torch.backends
+        self.saved = (backends.cuda.matmul.allow_tf32, backends.cudnn.allow_tf32)
+        backends.cuda.matmul.allow_tf32 = False
+        backends.cudnn.allow_tf32 = False
+        return self
+
+    def __exit__(self, *exc):
+        self.torch.backends.cuda.matmul.allow_tf32, self.torch.backends.cudnn.allow_tf32 = self.saved
+        return False
+
+
+def device_facts(torch, rules, index, hip):
+    """One GPU as torch sees it, every fallible field read on its own."""
+    props = torch.cuda.get_device_properties(index)
+    major, minor = props.major, props.minor
+    uuid = getattr(props, "uuid", None)
+    uuid = None if uuid is None else str(uuid)
+    if uuid and not uuid.startswith(("GPU-", "MIG-")) and not hip:
+        uuid = "GPU-" + uuid  # NVML's spelling, to join the probe's GPUs
+    error = None
+    arch = list(torch.cuda.get_arch_list())
+    if hip:  # a ROCm build: gfx names, no CUDA arch rule
+        name = getattr(props, "gcnArchName", None)
+        capability = name or f"{major}.{minor}"
+    else:
+        capability = f"{major}.{minor}"
+        kind, _ = rules.coverage(arch, major, minor)
+        if kind == "none":
+            error = (f"{props.name} is sm_{major}{minor}; this build has {', '.join(arch)} "
+                     "(expect 'no kernel image is available for execution on the device')")
+    return {"index": index, "name": props.name, "capability": capability, "uuid": uuid, "error": error}
+
+
 def main():
-    sys.path[:] = [p for p in sys.path if p not in ("", ".", os.path.dirname(__file__))]
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", os.path.dirname(os.path.abspath(__file__)))]
+    expect = set()
+    if "--expect" in sys.argv:
+        expect = {k for k in sys.argv[sys.argv.index("--expect") + 1].split(",") if k}
+    rules = load_rules()
     state = {}
 
     def import_torch():
@@ -70,6 +118,7 @@ def main():
 
     if not run_check("import torch", import_torch):
         emit(event="info", torch=None, cuda_available=False, reason="torch cannot be imported")
+        emit(event="done")
         return
     torch = state["torch"]
 
@@ -86,79 +135,105 @@ def main():
         if util.find_spec(name) is not None:
             run_check(f"import {name}", import_optional(name))
 
+    hip = getattr(torch.version, "hip", None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         available = bool(torch.cuda.is_available())
     reason = None
     if not available:
-        reason = unavailable_reason(torch.version.cuda, getattr(torch.version, "hip", None),
-                                    os.environ.get("CUDA_VISIBLE_DEVICES"),
+        reason = unavailable_reason(rules, torch.version.cuda, hip, os.environ.get("CUDA_VISIBLE_DEVICES"),
                                     [str(w.message) for w in caught])
-    emit(event="info", torch=torch.__version__, cuda=torch.version.cuda, cuda_available=available,
-         reason=reason, arch_list=list(torch.cuda.get_arch_list()) if available else [])
+    emit(event="info", torch=torch.__version__, cuda=torch.version.cuda, hip=hip, cuda_available=available,
+         reason=reason)
 
-    devices = [f"cuda:{i}" for i in range(torch.cuda.device_count())] if available else ["cpu"]
-    for device in devices:
-        prefix = "" if device == "cpu" else f"{device}: "
-        if device != "cpu":
-            index = int(device.split(":")[1])
-            major, minor = torch.cuda.get_device_capability(index)
-            name = torch.cuda.get_device_name(index)
-            arch = torch.cuda.get_arch_list()
-            covered = arch_covers(arch, major, minor)
-            emit(event="device", index=index, name=name, capability=f"{major}.{minor}",
-                 error=None if covered else f"{name} is sm_{major}{minor}; this build has {', '.join(arch)}")
+    kind = "amd" if hip else ("nvidia" if torch.version.cuda else None)
+    if kind is not None:
+        gpu = "AMD" if hip else "NVIDIA"
 
-        def alloc(device=device):
-            x = torch.ones(1024, 1024, device=device)
-            return f"{x.numel() * 4 // 1024} KiB on {device}"
+        def gpu_available():
+            if available:
+                return f"{torch.cuda.device_count()} device(s)"
+            if kind in expect:
+                build = "ROCm" if hip else "CUDA"
+                raise RuntimeError(f"this machine has an {gpu} GPU, but this {build} build of torch cannot "
+                                   f"use it: {reason}")
+            return (f"not available ({reason}); no {gpu} GPU was found on this machine, so the checks "
+                    "ran on the CPU")
 
-        def matmul(device=device):
-            a = torch.randn(256, 256, dtype=torch.float64)
-            b = torch.randn(256, 256, dtype=torch.float64)
-            expected = a @ b
-            got = (a.to(device).float() @ b.to(device).float()).double().cpu()
-            err = float((got - expected).abs().max())
-            if not torch.allclose(got, expected, rtol=1e-3, atol=1e-2):
-                raise AssertionError(f"matmul differs from the CPU result (max error {err:.3g})")
-            return f"max error {err:.2e} against the float64 CPU result"
+        run_check("GPU available", gpu_available)
 
-        def conv(device=device):
-            import torch.nn.functional as F
-
-            x = torch.randn(2, 3, 32, 32, device=device)
-            w = torch.randn(8, 3, 3, 3, device=device)
-            y = F.conv2d(x, w, padding=1)
-            ref = F.conv2d(x.cpu(), w.cpu(), padding=1)
-            if not torch.allclose(y.cpu(), ref, rtol=1e-3, atol=1e-3):
-                raise AssertionError("convolution differs from the CPU result")
-            backend = "cuDNN " + str(torch.backends.cudnn.version()) if device != "cpu" else "CPU"
-            return f"conv2d via {backend}"
-
-        run_check(f"{prefix}allocate", alloc)
-        run_check(f"{prefix}matmul", matmul)
-        run_check(f"{prefix}conv2d", conv)
-        if "torchvision" in state:
-            def nms(device=device):
-                from torchvision.ops import nms as tv_nms
-
-                boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]],
-                                     dtype=torch.float32, device=device)
-                scores = torch.tensor([0.9, 0.8, 0.7], device=device)
-                keep = tv_nms(boxes, scores, 0.5).cpu().tolist()
-                if keep != [0, 2]:
-                    raise AssertionError(f"nms kept {keep}, expected [0, 2]")
-                return "torchvision.ops.nms"
-            run_check(f"{prefix}torchvision nms", nms)
-        if "torchaudio" in state:
-            def audio(device=device):
-                import torchaudio
-
-                wave = torch.sin(torch.linspace(0, 100, 16000, device=device)).unsqueeze(0)
-                spec = torchaudio.transforms.Spectrogram(n_fft=400).to(device)(wave)
-                return f"Spectrogram {tuple(spec.shape)}"
-            run_check(f"{prefix}torchaudio spectrogram", audio)
+    devices = list(range(torch.cuda.device_count())) if available else [None]
+    for index in devices:
+        device = "cpu" if index is None else f"cuda:{index}"
+        prefix = "" if index is None else f"{device}: "
+        if index is not None:
+            try:
+                emit(event="device", **device_facts(torch, rules, index, hip))
+            except Exception as exc:  # one device's trouble never stops the next one
+                emit(event="device", index=index, name="?", capability=None, uuid=None,
+                     error=f"{type(exc).__name__}: {exc}"[:500])
+                continue
+        check_device(torch, state, device, prefix, hip)
     emit(event="done")
+
+
+def check_device(torch, state, device, prefix, hip):
+    def alloc():
+        x = torch.ones(1024, 1024, device=device)
+        return f"{x.numel() * 4 // 1024} KiB on {device}"
+
+    def matmul():
+        a = torch.randn(256, 256, dtype=torch.float64)
+        b = torch.randn(256, 256, dtype=torch.float64)
+        expected = a @ b
+        with NoTF32(torch):
+            got = (a.to(device).float() @ b.to(device).float()).double().cpu()
+        err = float((got - expected).abs().max())
+        if not torch.allclose(got, expected, rtol=1e-3, atol=1e-2):
+            raise AssertionError(f"matmul differs from the CPU result (max error {err:.3g})")
+        return f"max error {err:.2e} against the float64 CPU result"
+
+    def conv():
+        import torch.nn.functional as F
+
+        x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
+        w = torch.randn(8, 3, 3, 3, dtype=torch.float64)
+        ref = F.conv2d(x, w, padding=1)
+        with NoTF32(torch):
+            y = F.conv2d(x.to(device).float(), w.to(device).float(), padding=1).double().cpu()
+        err = float((y - ref).abs().max())
+        if not torch.allclose(y, ref, rtol=1e-3, atol=1e-3):
+            raise AssertionError(f"convolution differs from the CPU result (max error {err:.3g})")
+        if device == "cpu":
+            return f"conv2d via CPU, max error {err:.2e}"
+        library = "MIOpen" if hip else "cuDNN"
+        version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+        used = f"{library} {version}" if version else f"{library} not available (native kernels)"
+        return f"conv2d via {used}, max error {err:.2e}"
+
+    run_check(f"{prefix}allocate", alloc)
+    run_check(f"{prefix}matmul", matmul)
+    run_check(f"{prefix}conv2d", conv)
+    if "torchvision" in state:
+        def nms():
+            from torchvision.ops import nms as tv_nms
+
+            boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]],
+                                 dtype=torch.float32, device=device)
+            scores = torch.tensor([0.9, 0.8, 0.7], device=device)
+            keep = tv_nms(boxes, scores, 0.5).cpu().tolist()
+            if keep != [0, 2]:
+                raise AssertionError(f"nms kept {keep}, expected [0, 2]")
+            return "torchvision.ops.nms"
+        run_check(f"{prefix}torchvision nms", nms)
+    if "torchaudio" in state:
+        def audio():
+            import torchaudio
+
+            wave = torch.sin(torch.linspace(0, 100, 16000, device=device)).unsqueeze(0)
+            spec = torchaudio.transforms.Spectrogram(n_fft=400).to(device)(wave)
+            return f"Spectrogram {tuple(spec.shape)}"
+        run_check(f"{prefix}torchaudio spectrogram", audio)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-"""verify: run the smoke script in the target interpreter, survive its crashes and hangs."""
+"""verify: run the smoke script in the target interpreter, survive its crashes and hangs.
+
+The child runs in a process group of its own; on a timeout the whole group is killed and waited
+for with a bound, so a wedged GPU (a child stuck in the driver) cannot hang torchsetup.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import threading
 import time
@@ -10,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from torchsetup.errors import EnvironmentUnusable
+from torchsetup import children
+from torchsetup.children import KILL_GRACE
+from torchsetup.errors import EnvironmentUnusable, UsageError
 
 VERIFY_SCHEMA = "torchsetup.verify/1"
 SMOKE_SCRIPT = Path(__file__).with_name("smoke_script.py")
@@ -22,6 +29,7 @@ class VerifyReport:
     cuda_available: bool = False
     reason: str | None = None  # why CUDA is not available
     cuda: str | None = None
+    hip: str | None = None
     devices: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
 
@@ -31,71 +39,102 @@ class VerifyReport:
             d["ok"] for d in self.devices)
 
 
-def run_verify(python: str, timeout: float = 120.0, script: Path = SMOKE_SCRIPT) -> VerifyReport:
+def check_timeout(timeout: float) -> float:
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout:g}",
+                         "Use e.g. --timeout 300.")
+    return timeout
+
+
+def expected_gpus(machine: Any) -> tuple[str, ...]:
+    """The GPU kinds a machine has, as the probe found them without torch: a CUDA build that
+    cannot use them fails the smoke test instead of passing on the CPU."""
+    from torchsetup.probe.pci import gpu_kinds
+
+    kinds = list(gpu_kinds())
+    nv = getattr(machine, "nvidia", None)
+    if nv is not None and (nv.gpus or nv.pci_gpus) and "nvidia" not in kinds:
+        kinds.insert(0, "nvidia")
+    return tuple(kinds)
+
+
+def run_verify(python: str, timeout: float = 120.0, script: Path = SMOKE_SCRIPT,
+               expect: tuple[str, ...] = ()) -> VerifyReport:
+    check_timeout(timeout)
     if not Path(python).exists():
         raise EnvironmentUnusable(f"target interpreter not found: {python}",
                                   "Pass --python with the path of a working Python interpreter.")
-    report = VerifyReport()
-    started: dict[str, float] = {}
-    lines: list[str] = []
+    argv = [python, "-u", str(script), *(["--expect", ",".join(expect)] if expect else [])]
     try:
-        child = subprocess.Popen([python, "-u", str(script)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+        child = children.start(argv)
     except OSError as exc:
         raise EnvironmentUnusable(f"cannot run {python}: {exc.strerror}",
                                   "Pass --python with a working interpreter.") from exc
+    lines: list[tuple[float, str]] = []  # (arrival time, line): a hung check's real elapsed time
     stderr: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(iter(child.stdout.readline, "")),  # type: ignore[union-attr]
-                              daemon=True)
+
+    def read_out() -> None:
+        for line in iter(child.stdout.readline, ""):  # type: ignore[union-attr]
+            lines.append((time.monotonic(), line))
+
+    reader = threading.Thread(target=read_out, daemon=True)
     err_reader = threading.Thread(target=lambda: stderr.append(child.stderr.read()),  # type: ignore[union-attr]
                                   daemon=True)
     reader.start()
     err_reader.start()
-    hung = False
+    hung = stuck = False
     try:
         child.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
         hung = True
-    reader.join(5)
-    err_reader.join(5)
+        stuck = not children.kill_group(child)
+    ended = time.monotonic()
+    reader.join(2)
+    err_reader.join(2)
+    return _report(list(lines), stderr, child.returncode, hung, stuck, timeout, ended)
+
+
+def _report(lines: list[tuple[float, str]], stderr: list[str], code: int | None, hung: bool, stuck: bool,
+            timeout: float, ended: float) -> VerifyReport:
+    report = VerifyReport()
     done = False
-    pending: str | None = None
-    for line in lines:
+    pending: tuple[str, float] | None = None
+    for arrived, line in lines:
         try:
             event = json.loads(line)
         except ValueError:
             continue
         kind = event.get("event")
         if kind == "start":
-            pending = event["check"]
-            started[pending] = time.monotonic()
+            pending = (event["check"], arrived)
         elif kind == "check":
             pending = None
             report.checks.append({k: event[k] for k in ("name", "ok", "detail", "seconds")})
         elif kind == "info":
-            report.torch, report.cuda = event.get("torch"), event.get("cuda")
+            report.torch, report.cuda, report.hip = event.get("torch"), event.get("cuda"), event.get("hip")
             report.cuda_available, report.reason = bool(event.get("cuda_available")), event.get("reason")
         elif kind == "device":
             report.devices.append({"index": event["index"], "name": event["name"],
-                                   "capability": event["capability"], "ok": event["error"] is None,
-                                   "error": event["error"]})
+                                   "capability": event.get("capability"), "uuid": event.get("uuid"),
+                                   "ok": event.get("error") is None, "error": event.get("error")})
         elif kind == "done":
             done = True
     if not done:
         tail = (stderr[0].strip().splitlines() or [""])[-1] if stderr else ""
         if hung:
             why = f"hung: killed after {timeout:g} s"
+            if stuck:
+                why += f"; the process did not exit within {KILL_GRACE:g} s more (stuck in the driver?)"
         else:
-            why = f"the smoke process died (exit {child.returncode})" + (f": {tail}" if tail else "")
-        began = started.get(pending or "", time.monotonic())
-        report.checks.append({"name": pending or "smoke test", "ok": False, "detail": why,
-                              "seconds": round(time.monotonic() - began, 3)})
+            why = f"the smoke process died (exit {code})" + (f": {tail}" if tail else "")
+            if code == 0:
+                why = "the smoke process stopped without a result (exit 0)" + (f": {tail}" if tail else "")
+        name, began = pending if pending else ("smoke test", lines[0][0] if lines else ended)
+        report.checks.append({"name": name, "ok": False, "detail": why, "seconds": round(ended - began, 3)})
     return report
 
 
 def verify_document(report: VerifyReport) -> dict[str, Any]:
     return {"schema": VERIFY_SCHEMA, "ok": report.ok, "torch": report.torch,
             "cuda_available": report.cuda_available, "cuda_unavailable_reason": report.reason,
-            "cuda": report.cuda, "devices": report.devices, "checks": report.checks}
+            "cuda": report.cuda, "hip": report.hip, "devices": report.devices, "checks": report.checks}

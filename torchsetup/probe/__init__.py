@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from torchsetup import children
 from torchsetup.errors import UsageError
 from torchsetup.probe import nvml as nvml_mod
 from torchsetup.probe.interpreter import (
@@ -16,20 +18,28 @@ from torchsetup.probe.interpreter import (
     start_interpreter_probe,
 )
 from torchsetup.probe.model import Machine, NvidiaInfo, OSInfo, machine_from_document
+from torchsetup.probe.pci import nvidia_pci_gpus
 from torchsetup.probe.smi import find_nvidia_smi, read_module_version, read_nvidia_smi
 from torchsetup.probe.system import has_nvidia_device_nodes, read_os
 from torchsetup.probe.toolkit import read_toolkit
 
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 15.0  # nvidia-smi takes 6 s on a big node; a hung one is stopped at this bound
 
 __all__ = ["probe_machine", "probe_nvidia", "load_probe_file", "default_python"]
 
 
 def probe_timeout(environ: Mapping[str, str]) -> float:
-    try:
-        return float(environ.get("TORCHSETUP_PROBE_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
+    raw = environ.get("TORCHSETUP_PROBE_TIMEOUT")
+    if raw is None or not raw.strip():
         return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"TORCHSETUP_PROBE_TIMEOUT={raw!r} is not a positive number of seconds",
+                         "Set it to e.g. 15, or unset it.")
+    return value
 
 
 def probe_nvidia(
@@ -41,7 +51,7 @@ def probe_nvidia(
 ) -> tuple[NvidiaInfo, tuple[str, ...]]:
     """NVML first; then nvidia-smi; then the kernel module's version file; then a diagnosis."""
     env = os.environ if environ is None else environ
-    if nvml_lib is None and not nvidia_kernel_present(root):
+    if nvml_lib is None and os_info.system != "Windows" and not nvidia_kernel_present(root):
         # No kernel module and no device node: NVML cannot answer, so do not load it (~20 ms).
         reading = nvml_mod.NvmlReading(None, None, (), (), "no NVIDIA kernel module loaded "
                                        "(/proc/driver/nvidia, /dev/nvidia*, /dev/dxg absent)", None)
@@ -67,9 +77,17 @@ def probe_nvidia(
 
     module_version = read_module_version(root)
     error = _diagnose(reading, smi, module_version, os_info, root)
+    on_bus = nvidia_pci_gpus(root)
+    if on_bus:
+        error = (f"{len(on_bus)} NVIDIA GPU(s) on the PCI bus ({', '.join(on_bus[:4])}), but the driver cannot "
+                 f"be used: " + (error if module_version or smi is not None or os_info.container else
+                                 "the nvidia kernel module is not loaded (after a driver upgrade without a "
+                                 "reboot, or Secure Boot refusing an unsigned module): run `sudo modprobe "
+                                 "nvidia` or reboot; under Secure Boot, enroll the module's key (mokutil)"))
+    pci = len(on_bus) if os_info.system in (None, "Linux") else None
     if module_version is not None:
-        return NvidiaInfo(module_version, None, "procfs", (), error), tuple(warnings)
-    return NvidiaInfo(None, None, "none", (), error), tuple(warnings)
+        return NvidiaInfo(module_version, None, "procfs", (), error, pci), tuple(warnings)
+    return NvidiaInfo(None, None, "none", (), error, pci), tuple(warnings)
 
 
 def nvidia_kernel_present(root: Path) -> bool:
@@ -126,16 +144,18 @@ def probe_machine(
         if while_waiting is not None:
             while_waiting()
     except BaseException:
-        child.kill()
+        children.kill_group(child)
         raise
-    python_info, installed = finish_interpreter_probe(child, target)
+    facts = finish_interpreter_probe(child, target)
     return Machine(
         os=os_info,
-        python=python_info,
+        python=facts.python,
         nvidia=nvidia,
         cuda_toolkit=toolkit,
-        installed=installed,
+        installed=facts.installed,
         warnings=tuple(nv_warnings),
+        builds=facts.builds,
+        install_problems=facts.install_problems,
     )
 
 

@@ -10,41 +10,133 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from torchsetup import children
 from torchsetup.errors import EnvironmentUnusable
-from torchsetup.probe.model import Installed, PythonInfo
+from torchsetup.probe.model import Build, Installed, PythonInfo, build_from_record
 
 FAMILY = ("torch", "torchvision", "torchaudio")
 
+
+@dataclass(frozen=True)
+class InterpreterFacts:
+    python: PythonInfo
+    installed: Installed
+    builds: dict[str, Build | None]
+    install_problems: tuple[str, ...]
+
 # The distribution metadata is read straight from the *.dist-info / *.egg-info folders on
-# sys.path (what importlib.metadata does, without importing it: ~30 ms less per probe).
+# sys.path (what importlib.metadata does, without importing it: ~30 ms less per probe), and each
+# package says what it is in its own files: torch/version.py (cuda, hip, git_version), the
+# dist-info's INSTALLER, conda-meta/*.json. Nothing of the family is ever imported.
 _SCRIPT = r"""
-import sys, os, json, sysconfig
-def version(name):
-    for entry in sys.path:
-        if not entry or entry == "." or not os.path.isdir(entry):
-            continue
-        for folder in os.listdir(entry):
-            stem, dot, kind = folder.rpartition(".")
-            if kind not in ("dist-info", "egg-info") or stem.split("-")[0].lower() != name:
-                continue
-            meta = os.path.join(entry, folder, "METADATA" if kind == "dist-info" else "PKG-INFO")
-            try:
-                with open(meta, encoding="utf-8", errors="replace") as handle:
-                    for line in handle:
-                        if line.startswith("Version:"):
-                            return line.split(":", 1)[1].strip()
-                        if not line.strip():
-                            break
-            except OSError:
-                continue
+import sys, os, json, sysconfig, re
+FAMILY = ("torch", "torchvision", "torchaudio")
+found = dict((n, []) for n in FAMILY)
+stash = []
+def first_line(path, prefix=None):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if prefix is None:
+                    return line.strip()
+                if line.startswith(prefix):
+                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break
+    except OSError:
+        pass
     return None
+seen = set()
+for entry in sys.path:
+    if not entry or entry == "." or not os.path.isdir(entry):
+        continue
+    real = os.path.realpath(entry)
+    if real in seen:
+        continue
+    seen.add(real)
+    try:
+        names = sorted(os.listdir(entry))
+    except OSError:
+        continue
+    for folder in names:
+        if folder.startswith("~") and folder[1:].lower().startswith("orch"):
+            stash.append(os.path.join(entry, folder))  # pip moves torch* to ~orch* while it works
+            continue
+        stem, dot, kind = folder.rpartition(".")
+        name = stem.split("-")[0].lower().replace("_", "-")
+        if kind in ("dist-info", "egg-info") and name in found:
+            meta = os.path.join(entry, folder, "METADATA" if kind == "dist-info" else "PKG-INFO")
+            found[name].append((entry, folder, first_line(meta, "Version:")))
+def version_py(entry, package):
+    try:
+        with open(os.path.join(entry, package, "version.py"), encoding="utf-8", errors="replace") as h:
+            text = h.read(65536)
+    except OSError:
+        return None
+    out = {}
+    for key in ("__version__", "cuda", "hip", "git_version"):
+        m = re.search(r"^%s\s*(?::[^=\n]*)?=\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|(None))" % re.escape(key),
+                      text, re.M)
+        if m:
+            out[key] = m.group(1) if m.group(1) is not None else m.group(2)
+    return out
+conda = {}
+meta_dir = os.path.join(sys.prefix, "conda-meta")
+if os.path.isdir(meta_dir):
+    for f in os.listdir(meta_dir):
+        parts = f[:-5].rsplit("-", 2) if f.endswith(".json") else []
+        owner = {"pytorch": "torch", "torch": "torch"}.get(parts[0], parts[0]) if len(parts) == 3 else None
+        if owner in FAMILY:
+            try:
+                with open(os.path.join(meta_dir, f), encoding="utf-8") as h:
+                    record = json.load(h)
+                conda[owner] = {"version": record.get("version"), "build": record.get("build"),
+                                "channel": record.get("channel") or record.get("schannel"), "file": f}
+            except (OSError, ValueError):
+                conda[owner] = {"version": None, "build": None, "channel": None, "file": f}
+builds = {}
+problems = []
+for name in FAMILY:
+    dists = found[name]
+    record = conda.get(name)
+    if not dists and record is None:
+        builds[name] = None
+        continue
+    entry, folder, dist_version = dists[0] if dists else (None, None, record["version"])
+    own = version_py(entry, name) if entry else None
+    installer = first_line(os.path.join(entry, folder, "INSTALLER")) if folder else None
+    kind = (installer or "").lower()
+    kind = kind if kind in ("pip", "uv", "conda") else ("other" if installer else None)
+    if record is not None and kind is None:
+        kind = "conda"
+    builds[name] = {
+        "version": (own or {}).get("__version__") or dist_version, "dist_version": dist_version,
+        "cuda": (own or {}).get("cuda"), "hip": (own or {}).get("hip"),
+        "git_version": (own or {}).get("git_version"), "version_file": own is not None,
+        "cuda_known": own is not None and "cuda" in own,
+        "installer": kind, "location": entry,
+        "conda_build": record and record["build"], "conda_channel": record and record["channel"]}
+    if len(dists) > 1:
+        where = "; ".join("%s %s in %s" % (name, d[2], d[0]) for d in dists)
+        problems.append("duplicate-install: %d %s installs on sys.path (%s); Python imports the first"
+                        % (len(dists), name, where))
+    if record is not None and kind in ("pip", "uv"):
+        problems.append("conda-pip-mix: %s %s was installed by %s over conda's %s %s (build %s); "
+                        "both now own its files" % (name, dist_version, kind, record["file"].rsplit("-", 2)[0],
+                                                     record["version"], record["build"]))
+for path in stash:
+    problems.append("interrupted-install: %s was left by an interrupted pip run (pip moves the old "
+                    "files there while it replaces a package)" % path)
 print(json.dumps({
     "executable": sys.executable,
     "version": "%d.%d.%d" % sys.version_info[:3],
     "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-    "installed": {n: version(n) for n in ("torch", "torchvision", "torchaudio")},
+    "installed": dict((n, found[n][0][2] if found[n] else None) for n in FAMILY),
+    "builds": builds,
+    "install_problems": problems,
 }))
 """
 
@@ -67,21 +159,18 @@ def start_interpreter_probe(python: str) -> subprocess.Popen[str]:
     if not Path(python).exists():
         raise EnvironmentUnusable(f"target interpreter not found: {python}", hint)
     try:
-        return subprocess.Popen([python, "-c", _SCRIPT], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return children.start([python, "-c", _SCRIPT])
     except OSError as exc:
         raise EnvironmentUnusable(f"target interpreter {python} cannot run: {exc.strerror}",
                                   hint) from exc
 
 
 def finish_interpreter_probe(child: subprocess.Popen[str], python: str,
-                             timeout: float = 20.0) -> tuple[PythonInfo, Installed]:
+                             timeout: float = 20.0) -> InterpreterFacts:
     hint = "Pass --python with the path of a working Python interpreter."
     try:
-        stdout, stderr = child.communicate(timeout=timeout)
+        stdout, stderr = children.finish(child, timeout)
     except subprocess.TimeoutExpired as exc:
-        child.kill()
-        child.communicate()
         raise EnvironmentUnusable(f"target interpreter {python} did not answer in {timeout:g} s",
                                   hint) from exc
     try:
@@ -94,8 +183,11 @@ def finish_interpreter_probe(child: subprocess.Popen[str], python: str,
     info = PythonInfo(executable=data.get("executable"), version=data.get("version"),
                       free_threaded=bool(data.get("free_threaded")))
     inst = data.get("installed") or {}
-    return info, Installed(**{name: inst.get(name) for name in FAMILY})
+    builds = {name: build_from_record(record) for name, record in (data.get("builds") or {}).items()
+              if name in FAMILY}
+    return InterpreterFacts(info, Installed(**{name: inst.get(name) for name in FAMILY}), builds,
+                            tuple(str(p) for p in data.get("install_problems") or ()))
 
 
-def read_interpreter(python: str, timeout: float = 20.0) -> tuple[PythonInfo, Installed]:
+def read_interpreter(python: str, timeout: float = 20.0) -> InterpreterFacts:
     return finish_interpreter_probe(start_interpreter_probe(python), python, timeout)

@@ -72,6 +72,7 @@ class NvidiaInfo:
     source: str = "none"
     gpus: tuple[Gpu, ...] = ()
     error: str | None = None
+    pci_gpus: int | None = None  # NVIDIA display controllers on the PCI bus; None: not looked at
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,59 @@ class Installed:
     torchaudio: str | None = None
 
 
+INSTALLERS = ("pip", "uv", "conda", "other")
+
+
+@dataclass(frozen=True)
+class Build:
+    """What one installed package is, read from its own files (never by importing it)."""
+
+    version: str | None  # torch/version.py's __version__ ("2.8.0+cu128"), else the dist-info's
+    cuda: str | None = None  # "12.8"; None: no CUDA (or not known, when version_file is False)
+    hip: str | None = None
+    installer: str | None = None  # pip | uv | conda | other
+    location: str | None = None
+    git_version: str | None = None
+    dist_version: str | None = None  # the dist-info's Version ("2.8.0")
+    version_file: bool = False  # whether <package>/version.py was read
+    cuda_known: bool = False  # version.py assigns `cuda` a literal (torch's does; torchvision's not)
+    conda_build: str | None = None  # "py3.11_cuda12.1_cudnn8.9.2_0"
+    conda_channel: str | None = None
+
+    @property
+    def variant(self) -> str | None:
+        """cu128 / rocm6.2 / cpu as the package's own files say; None when they do not say."""
+        if self.cuda:
+            major, _, minor = self.cuda.partition(".")
+            return f"cu{major}{(minor or '0').split('.')[0]}" if major.isdigit() else None
+        if self.hip:
+            return "rocm" + ".".join(self.hip.split(".")[:2])
+        if self.cuda_known:
+            return "cpu"
+        local = (self.version or "").partition("+")[2]
+        return local if local.startswith(("cu", "cpu", "rocm")) else None
+
+    @property
+    def source_build(self) -> bool:
+        """Built from a checkout: setup.py writes a git local part (2.5.0a0+git1a2b3c)."""
+        return "+git" in (self.version or "")
+
+
+def build_from_record(record: Any) -> Build | None:
+    if not isinstance(record, dict):
+        return None
+    def text(key: str) -> str | None:
+        value = record.get(key)
+        return value if isinstance(value, str) else None
+    installer = text("installer")
+    return Build(version=text("version"), cuda=text("cuda"), hip=text("hip"),
+                 installer=installer if installer in INSTALLERS else ("other" if installer else None),
+                 location=text("location"), git_version=text("git_version"),
+                 dist_version=text("dist_version"), version_file=record.get("version_file") is True,
+                 cuda_known=record.get("cuda_known") is True,
+                 conda_build=text("conda_build"), conda_channel=text("conda_channel"))
+
+
 @dataclass(frozen=True)
 class Machine:
     os: OSInfo | None = None
@@ -96,6 +150,11 @@ class Machine:
     cuda_toolkit: CudaToolkit | None = None
     installed: Installed | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    builds: dict[str, Build | None] | None = None  # None: not read (an older probe document)
+    install_problems: tuple[str, ...] | None = None  # "code: what" each; None: not checked
+    gpu_selection: tuple[int, ...] | None = None  # NVML indexes torch will use; None: all of them
+    gpu_notes: tuple[str, ...] = ()  # what CUDA_VISIBLE_DEVICES / --gpus hid, in words
+    gpus_hidden_from_torch: bool = False  # CUDA_VISIBLE_DEVICES hides every GPU
 
 
 def parse_capability(text: str | None) -> tuple[int, int] | None:
@@ -126,9 +185,15 @@ def machine_to_document(machine: Machine) -> dict[str, Any]:
             "gpus": [_fields(g) for g in nv.gpus],
             "error": nv.error,
         }
+        if nv.pci_gpus is not None:
+            doc["nvidia"]["pci_gpus"] = nv.pci_gpus
     doc["cuda_toolkit"] = _fields(machine.cuda_toolkit) if machine.cuda_toolkit else None
     if machine.installed is not None:
         doc["installed"] = _fields(machine.installed)
+    if machine.builds is not None:
+        doc["builds"] = {name: _fields(b) if b is not None else None for name, b in machine.builds.items()}
+    if machine.install_problems is not None:
+        doc["install_problems"] = list(machine.install_problems)
     doc["warnings"] = list(machine.warnings)
     return doc
 
@@ -231,6 +296,7 @@ def machine_from_document(data: Any, source: str) -> Machine:
             source=src,
             gpus=tuple(gpus),
             error=r.opt(n, "error", str, "nvidia"),
+            pci_gpus=r.opt(n, "pci_gpus", int, "nvidia"),
         )
     toolkit = None
     if doc.get("cuda_toolkit") is not None:
@@ -251,6 +317,27 @@ def machine_from_document(data: Any, source: str) -> Machine:
     warnings = doc.get("warnings") or []
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
         raise r.fail("warnings", "expected a list of strings")
+    builds: dict[str, Build | None] | None = None
+    if doc.get("builds") is not None:
+        b_doc = r.obj(doc["builds"], "builds")
+        builds = {}
+        for name in ("torch", "torchvision", "torchaudio"):
+            if b_doc.get(name) is None:
+                builds[name] = None
+                continue
+            where = f"builds.{name}"
+            entry = r.obj(b_doc[name], where)
+            for key in ("version", "cuda", "hip", "installer", "location", "git_version", "dist_version",
+                        "conda_build", "conda_channel"):
+                r.opt(entry, key, str, where)
+            r.opt(entry, "version_file", bool, where)
+            r.opt(entry, "cuda_known", bool, where)
+            if entry.get("installer") is not None and entry["installer"] not in INSTALLERS:
+                raise r.fail(f"{where}.installer", f"expected one of {', '.join(INSTALLERS)}")
+            builds[name] = build_from_record(entry)
+    problems = doc.get("install_problems")
+    if problems is not None and (not isinstance(problems, list) or not all(isinstance(x, str) for x in problems)):
+        raise r.fail("install_problems", "expected a list of strings")
     return Machine(
         os=os_info,
         python=python,
@@ -258,4 +345,6 @@ def machine_from_document(data: Any, source: str) -> Machine:
         cuda_toolkit=toolkit,
         installed=installed,
         warnings=tuple(warnings),
+        builds=builds,
+        install_problems=tuple(problems) if problems is not None else None,
     )

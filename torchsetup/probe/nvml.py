@@ -1,9 +1,9 @@
 """NVIDIA facts through NVML. The only module that imports `pynvml` (nvidia-ml-py).
 
 `read_nvml(lib)` takes the NVML binding as an argument: the real `pynvml` module by default
-(imported lazily, never at import time), or in tests an object with the same functions that
-replays readings recorded on real machines. Every field is read on its own: an unsupported
-field becomes `None` plus a warning, and a lost GPU does not sink the others.
+(imported lazily, never at import time), or in tests a fake with the same functions. Every field
+is read on its own: a field the GPU does not support (MIG mode on a GeForce) is quietly `None`,
+any other failure is `None` plus a warning, and a lost GPU does not sink the others.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ T = TypeVar("T")
 # NVML return codes (nvml.h); kept here so diagnosis works even when pynvml is absent.
 NOT_SUPPORTED = 3
 NO_PERMISSION = 4
+FUNCTION_NOT_FOUND = 13
 LIB_RM_VERSION_MISMATCH = 18
 
 
@@ -49,7 +50,7 @@ def cuda_version_from_int(value: int) -> str | None:
 
 
 def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def _error_code(exc: BaseException) -> int | None:
@@ -74,9 +75,8 @@ def read_nvml(lib: Any = None) -> NvmlReading:
             try:
                 return read()
             except Exception as exc:
-                code = _error_code(exc)
-                reason = "not supported" if code == NOT_SUPPORTED else str(exc)
-                warnings.append(f"NVML: {what}: {reason}")
+                if _error_code(exc) != NOT_SUPPORTED:  # "not supported" is an answer, not a fault
+                    warnings.append(f"NVML: {what}: {exc}")
                 return None
 
         driver = field("driver version", lambda: _text(lib.nvmlSystemGetDriverVersion()))
@@ -98,10 +98,14 @@ def read_nvml(lib: Any = None) -> NvmlReading:
 
 
 def _cuda_driver_int(lib: Any) -> int:
-    getter = getattr(lib, "nvmlSystemGetCudaDriverVersion_v2", None)
-    if getter is None:
-        getter = lib.nvmlSystemGetCudaDriverVersion
-    return int(getter())
+    """The _v2 call first; a driver whose NVML lacks it raises FunctionNotFound on the call (the
+    binding always has the attribute), and then the first version answers."""
+    try:
+        return int(lib.nvmlSystemGetCudaDriverVersion_v2())
+    except Exception as exc:
+        if _error_code(exc) != FUNCTION_NOT_FOUND and not isinstance(exc, AttributeError):
+            raise
+    return int(lib.nvmlSystemGetCudaDriverVersion())
 
 
 def _read_gpu(lib: Any, index: int, handle: Any, field: Callable[..., Any]) -> Gpu:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from torchsetup import children
 from torchsetup.probe.model import Gpu
 
 QUERY_FULL = "index,name,uuid,compute_cap,memory.total,mig.mode.current,driver_version"
@@ -41,7 +42,7 @@ def find_nvidia_smi(environ: Mapping[str, str], root: Path) -> str | None:
 
 
 def _run(argv: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    return children.run(argv, timeout)
 
 
 def read_nvidia_smi(smi: str, timeout: float) -> SmiReading:
@@ -59,17 +60,30 @@ def read_nvidia_smi(smi: str, timeout: float) -> SmiReading:
                           timed_out=True)
     except OSError as exc:
         return SmiReading(True, None, None, (), (f"nvidia-smi could not start: {exc}",))
+    gpus, driver, row_warnings = _rows(proc.stdout, fields)
     if proc.returncode != 0:
         said = (proc.stdout + proc.stderr).strip()
-        return SmiReading(True, None, None, (), (), exit_code=proc.returncode, output=said)
+        if not gpus:
+            return SmiReading(True, None, None, (), (), exit_code=proc.returncode, output=said)
+        # one GPU failing (an "Unknown Error" row) must not discard the GPUs that answered
+        bad = [line for line in said.splitlines() if line.count(",") < len(fields) - 1][:3]
+        warnings.append(f"nvidia-smi exited {proc.returncode} but listed {len(gpus)} GPU(s)"
+                        + (f": {'; '.join(bad)}" if bad else ""))
+    warnings.extend(row_warnings)
+    cuda = read_smi_cuda_version(smi, timeout)
+    return SmiReading(True, driver, cuda, tuple(gpus), tuple(warnings), exit_code=0)
 
+
+def _rows(stdout: str, fields: list[str]) -> tuple[list[Gpu], str | None, list[str]]:
+    warnings: list[str] = []
     gpus: list[Gpu] = []
     driver: str | None = None
-    for row in csv.reader(io.StringIO(proc.stdout), skipinitialspace=True):
+    for row in csv.reader(io.StringIO(stdout), skipinitialspace=True):
         if not row or not any(cell.strip() for cell in row):
             continue
         if len(row) != len(fields):
-            warnings.append(f"nvidia-smi: unexpected line skipped: {','.join(row)!r}")
+            if len(row) > 1:
+                warnings.append(f"nvidia-smi: unexpected line skipped: {','.join(row)!r}")
             continue
         cell = {name: _value(v) for name, v in zip(fields, row, strict=True)}
         driver = driver or cell.get("driver_version")
@@ -89,8 +103,7 @@ def read_nvidia_smi(smi: str, timeout: float) -> SmiReading:
                 mig=None if mig is None else mig.lower() == "enabled",
             )
         )
-    cuda = read_smi_cuda_version(smi, timeout)
-    return SmiReading(True, driver, cuda, tuple(gpus), tuple(warnings), exit_code=0)
+    return gpus, driver, warnings
 
 
 def read_smi_cuda_version(smi: str, timeout: float) -> str | None:

@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from torchsetup import children
 from torchsetup.probe.model import CudaToolkit
 
 
@@ -28,8 +29,7 @@ def _is_toolkit_home(home: Path) -> bool:
 
 def _nvcc_version(nvcc: str, timeout: float) -> str | None:
     try:
-        out = subprocess.run([nvcc, "--version"], capture_output=True, text=True,
-                             timeout=timeout, check=False).stdout
+        out = children.run([nvcc, "--version"], timeout).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r"release ([0-9]+\.[0-9]+)", out)

@@ -1,0 +1,95 @@
+"""What is installed, read from the packages' own files in real venvs (real pip installs of wheels
+built here), and the doctor's judgement of it as a whole process."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import isolated_pip_env, make_venv, site_packages
+
+from torchsetup.probe.interpreter import read_interpreter
+
+pytestmark = pytest.mark.slow
+
+
+def torch_wheel(dest: Path, version: str, cuda: str | None, name: str = "torch") -> Path:
+    """A real wheel shaped like torch's: <name>/version.py saying what the build is, and an
+    __init__ that raises, proving nobody imports it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / f"{name}-{version}-py3-none-any.whl"
+    info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": b"raise RuntimeError('must not be imported')\n",
+        f"{name}/version.py": (f"from typing import Optional\n__version__ = '{version}'\ndebug = False\n"
+                               f"cuda: Optional[str] = {cuda!r}\ngit_version = '{'ab' * 20}'\n"
+                               "hip: Optional[str] = None\n").encode(),
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    digest = {n: "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode()
+              for n, d in files.items()}
+    record = "".join(f"{n},{digest[n]},{len(d)}\n" for n, d in files.items()) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, d in files.items():
+            zf.writestr(n, d)
+        zf.writestr(f"{info}/RECORD", record)
+    return path
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    return make_venv(tmp_path / "venv", with_pip=True)
+
+
+def pip_install(python: Path, wheel: Path) -> None:
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+                   check=True, capture_output=True, env=isolated_pip_env(), timeout=300)
+
+
+def test_a_plain_2_8_0_is_cu128_by_its_own_version_py(venv: Path, tmp_path: Path, run_cli) -> None:
+    pip_install(venv, torch_wheel(tmp_path / "w", "2.8.0", "12.8"))
+    facts = read_interpreter(str(venv))
+    assert facts.installed.torch == "2.8.0"
+    build = facts.builds["torch"]
+    assert build is not None
+    assert (build.version, build.cuda, build.hip, build.installer, build.variant) == (
+        "2.8.0", "12.8", None, "pip", "cu128")
+    assert build.location == str(site_packages(venv)) and build.git_version == "ab" * 20
+    assert facts.builds["torchvision"] is None and facts.install_problems == ()
+    proc = run_cli("doctor", "--json", "--python", str(venv))
+    doc = json.loads(proc.stdout)
+    assert doc["probe"]["builds"]["torch"]["cuda"] == "12.8"
+    cuda = [f for f in doc["findings"] if f["code"] == "cuda-build-without-gpu"]  # this machine has no GPU
+    assert cuda and "(cu128, told by its torch/version.py (cuda = '12.8'))" in cuda[0]["message"]
+    assert [f for f in doc["findings"] if f["severity"] == "error"] == []
+
+
+def test_shadowing_leftovers_and_conda_records_are_found(venv: Path, tmp_path: Path, run_cli) -> None:
+    pip_install(venv, torch_wheel(tmp_path / "w", "2.13.0+cpu", None))
+    site = site_packages(venv)
+    # a second torch on sys.path (a .pth pointing at another folder), pip's stash, a conda record
+    other = tmp_path / "elsewhere"
+    (other / "torch-2.5.1.dist-info").mkdir(parents=True)
+    (other / "torch-2.5.1.dist-info" / "METADATA").write_text("Name: torch\nVersion: 2.5.1\n")
+    (site / "zz-elsewhere.pth").write_text(str(other) + "\n")
+    (site / "~orch-2.12.0.dist-info").mkdir()
+    meta = venv.parent.parent / "conda-meta"
+    meta.mkdir()
+    (meta / "pytorch-2.1.0-py3.11_cuda12.1_cudnn8.9.2_0.json").write_text(json.dumps(
+        {"name": "pytorch", "version": "2.1.0", "build": "py3.11_cuda12.1_cudnn8.9.2_0", "channel": "pytorch"}))
+    facts = read_interpreter(str(venv))
+    codes = sorted(p.split(":")[0] for p in facts.install_problems)
+    assert codes == ["conda-pip-mix", "duplicate-install", "interrupted-install"]
+    assert facts.installed.torch == "2.13.0+cpu"  # the first on sys.path is the one Python imports
+    assert facts.builds["torch"].conda_build == "py3.11_cuda12.1_cudnn8.9.2_0"
+    proc = run_cli("doctor", "--json", "--python", str(venv))
+    assert proc.returncode == 1
+    found = {f["code"]: f["severity"] for f in json.loads(proc.stdout)["findings"]}
+    assert found["duplicate-install"] == found["interrupted-install"] == "error"
+    assert found["conda-pip-mix"] == "warning"
