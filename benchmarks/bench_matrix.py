@@ -19,6 +19,7 @@ from torchsetup.matrix.build import build_matrix  # noqa: E402
 from torchsetup.matrix.learn import peek  # noqa: E402
 from torchsetup.matrix.sources import collect  # noqa: E402
 from torchsetup.matrix.store import load_matrix  # noqa: E402
+from torchsetup.matrix.wheelpeek import RangeReader  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,7 +31,7 @@ def learning() -> None:
         wheels.append(torch_like_wheel(Path(tmp), "2.16.0", "13.2", "manylinux_2_28_x86_64", filler=12000))
         for wheel in wheels:
             url = server.add(f"/files/{wheel.name}", wheel)
-            found = peek(url, wheel.name, "linux-x86_64")
+            found = peek(url, wheel.name, "linux-x86_64", RangeReader(url, allow_insecure=True))
             size = found.size or 1
             print(f"learn {wheel.name[:44]:<44} {found.requests} requests, {found.bytes_read:>9,} bytes "
                   f"of {size:>11,} ({100 * found.bytes_read / size:.2f} %; target <= 1.5 MB)"

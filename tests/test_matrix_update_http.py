@@ -73,18 +73,18 @@ def current(tmp_path: Path) -> Path:
     return out
 
 
-def fast_fetch(url: str) -> str:
-    return fetch_url(url, timeout=1, retries=2, backoff=0.05)
+def fast_fetch(url: str):  # type: ignore[no-untyped-def]
+    return fetch_url(url, timeout=1, retries=2, backoff=0.05, allow_insecure=True)
 
 
 def test_fetch_from_local_server_builds_a_matrix(server: str, tmp_path: Path) -> None:
     out = tmp_path / "m.json"
-    result = update_matrix([f"{server}/page.md"], out, fetch=fast_fetch)
+    result = update_matrix([f"{server}/page.md"], out, fetch=fast_fetch, allow_insecure=True)
     assert result.newest == "2.12.1" and load_matrix(out).by_version["2.5.1"].torchvision == "0.20.1"
 
 
 def test_a_500_is_retried(server: str, tmp_path: Path) -> None:
-    update_matrix([f"{server}/flaky.md"], tmp_path / "m.json", fetch=fast_fetch)
+    update_matrix([f"{server}/flaky.md"], tmp_path / "m.json", fetch=fast_fetch, allow_insecure=True)
     assert Handler.hits["/flaky.md"] == 2
 
 
@@ -99,7 +99,7 @@ def test_failures_leave_the_old_matrix_untouched(server: str, current: Path, pat
                                                  problem: str) -> None:
     before = current.read_bytes()
     with pytest.raises(EnvironmentUnusable) as info:
-        update_matrix([f"{server}{path}"], current, fetch=fast_fetch)
+        update_matrix([f"{server}{path}"], current, fetch=fast_fetch, allow_insecure=True)
     assert problem in info.value.message
     assert current.read_bytes() == before
     assert not [p for p in current.parent.iterdir() if p.name.startswith(".compat_matrix")]
@@ -108,14 +108,16 @@ def test_failures_leave_the_old_matrix_untouched(server: str, current: Path, pat
 def test_losing_releases_is_refused_unless_forced(server: str, current: Path) -> None:
     before = current.read_bytes()
     with pytest.raises(EnvironmentUnusable) as info:
-        update_matrix([f"{server}/page.md"], current, fetch=fast_fetch)  # no PyPI-only releases
+        # no PyPI-only releases
+        update_matrix([f"{server}/page.md"], current, fetch=fast_fetch, allow_insecure=True)
     assert "would lose" in info.value.message and "2.13.0" in info.value.message
     assert current.read_bytes() == before
-    result = update_matrix([f"{server}/page.md"], current, force=True, fetch=fast_fetch)
+    result = update_matrix([f"{server}/page.md"], current, force=True, fetch=fast_fetch, allow_insecure=True)
     assert "2.13.0" in result.lost
 
 
 def test_cli_update_failure_is_one_line(run_cli, server: str, current: Path) -> None:
-    proc = run_cli("matrix", "update", "--from", f"{server}/newlayout.md", "--output", str(current))
+    proc = run_cli("matrix", "update", "--from", f"{server}/newlayout.md", "--output", str(current),
+                   "--allow-insecure-index")
     assert proc.returncode == 5 and "Traceback" not in proc.stderr
     assert "not a usable previous-versions page" in proc.stderr

@@ -67,6 +67,14 @@ def test_a_torchvision_from_another_torch_is_caught(torch_venv: Path, run_cli) -
                            "torchvision==0.28.0"], capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         pytest.skip(f"torchvision 0.28.0 could not be installed here: {proc.stderr.strip()[-200:]}")
+    try:
+        _torchvision_from_another_torch_is_caught(torch_venv, run_cli)
+    finally:  # the venv is shared by the session: leave it as it was
+        subprocess.run([str(torch_venv), "-m", "pip", "uninstall", "--quiet", "--yes", "torchvision"],
+                       capture_output=True, timeout=300)
+
+
+def _torchvision_from_another_torch_is_caught(torch_venv: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     verify = run_cli("verify", "--json", "--python", str(torch_venv))
     assert verify.returncode == 1
     doc = json.loads(verify.stdout)

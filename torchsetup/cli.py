@@ -345,6 +345,7 @@ def matrix_update(
     force: Annotated[bool, typer.Option("--force", help="Accept a matrix that loses releases.")] = False,
     learned_out: Annotated[str | None, typer.Option(
         "--learned-out", help="Save the builds read out of new wheels (learned-builds.json) here.")] = None,
+    allow_insecure_index: InsecureOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Fetch and parse the sources, learn new releases from their wheels, and write the matrix."""
@@ -356,12 +357,13 @@ def matrix_update(
     specs = list(sources) if sources else list(DEFAULT_URLS)
     saved = Path(learned_out) if learned_out else None
     if json_out:
-        result = update_matrix(specs, target, force=force, learned_out=saved)
+        result = update_matrix(specs, target, force=force, learned_out=saved, allow_insecure=allow_insecure_index)
     else:
         from torchsetup.render import fetch_progress
 
         with fetch_progress() as progress:
-            result = update_matrix(specs, target, force=force, progress=progress, learned_out=saved)
+            result = update_matrix(specs, target, force=force, progress=progress, learned_out=saved,
+                                   allow_insecure=allow_insecure_index)
     learned = [{"torch": x.torch, "platform": x.platform, "build": x.build, "requests": x.requests,
                 "bytes": x.bytes_read, "wheel_size": x.wheel_size} for x in result.learned]
     if json_out:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from torchsetup.errors import UsageError
 from torchsetup.matrix.knowledge import PYPI_SIMPLE, PYTORCH_INDEX_BASE
+from torchsetup.urlgate import check_url
+
+_REQUIREMENT = re.compile(r"(torch|torchvision|torchaudio)==[0-9][0-9A-Za-z.!]*(\+[0-9A-Za-z.]+)?")
 
 STRATEGIES = ("extra", "index")
 INSTALLERS = ("pip", "uv")
@@ -32,16 +36,9 @@ class Pins:
 
 
 def check_index_base(base: str | None, allow_insecure: bool) -> None:
-    if base is None:
-        return
-    if base.startswith("http://") and not allow_insecure:
-        raise UsageError(f"refusing a plain-http package index: {base}",
-                         "Use an https:// mirror, or pass --allow-insecure-index if you trust "
-                         "the network between you and it.")
-    if not base.startswith(("https://", "http://", "file://")):
-        raise UsageError(f"not an index URL: {base}",
-                         "Give --index-base as https://host/path (a mirror of "
-                         f"{PYTORCH_INDEX_BASE}).")
+    """--index-base / TORCHSETUP_INDEX_BASE through the URL gate (file:// for a local mirror)."""
+    if base is not None:
+        check_url(base, f"--index-base (a mirror of {PYTORCH_INDEX_BASE})", allow_insecure, allow_file=True)
 
 
 def mirrored(url: str | None, base: str | None) -> str | None:
@@ -74,7 +71,13 @@ def install_argv(pins: Pins, options: CommandOptions) -> list[str]:
         raise UsageError(f"unknown index strategy {options.strategy!r}",
                          "Use --index-strategy extra or --index-strategy index.")
     url = mirrored(pins.index_url, options.index_base)
+    if url is not None:  # the matrix's address too: nothing reaches pip's argv unchecked
+        check_url(url, f"the index of {pins.variant}", options.allow_insecure_index, allow_file=True)
     reqs = list(pins.requirements)
+    for req in reqs:
+        if not _REQUIREMENT.fullmatch(req):
+            raise UsageError(f"refusing an odd requirement {req!r} from the matrix",
+                             "Regenerate the matrix with `torchsetup matrix update`.")
     index_args: list[str] = []
     if url is None or pins.form == "pypi":
         pass  # the default package index is the PyTorch build (macOS, some CUDA defaults)

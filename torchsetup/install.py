@@ -4,6 +4,7 @@ interrupted install puts the environment back as it was. Never a shell."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 
 from torchsetup import children, envstate
 from torchsetup.envlock import EnvLock
-from torchsetup.errors import EnvironmentUnusable
+from torchsetup.errors import EnvironmentUnusable, UsageError
 from torchsetup.probe.model import Installed
 from torchsetup.resolve import Plan
 
@@ -55,8 +56,13 @@ def already_installed(plan: Plan, installed: Installed) -> bool:
     return True
 
 
+_LINE = re.compile(r"(--index-url|--extra-index-url|--find-links|-f) \S+"
+                   r"|(torch|torchvision|torchaudio)==[0-9][0-9A-Za-z.!]*(\+[0-9A-Za-z.]+)?")
+
+
 def requirements_text(plan: Plan) -> str:
-    """The plan as a requirements file: index options first, then exact pins."""
+    """The plan as a requirements file: index options first, then exact pins; every line is
+    checked, so no text of the matrix or an option can add a line of its own."""
     args = list(plan.command)
     start = args.index("install") + 1
     lines, reqs = [], []
@@ -72,6 +78,10 @@ def requirements_text(plan: Plan) -> str:
             continue
         reqs.append(word)
         i += 1
+    for line in [*lines, *reqs]:
+        if not _LINE.fullmatch(line):
+            raise UsageError(f"refusing to write the requirements line {line[:80]!r}",
+                             "Check --index-base and the matrix; a line may hold one option or one pin.")
     return "\n".join([*lines, *reqs]) + "\n"
 
 

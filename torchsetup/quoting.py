@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import shlex
 
-_PS_SAFE = re.compile(r"^[A-Za-z0-9_./:=+,@\\-]+$")
+_PS_SAFE = re.compile(r"[A-Za-z0-9_./:=+,@\\-]+")
+# PowerShell ends a single-quoted string at any of these (U+2018..U+201B as well as '): each is
+# doubled inside one, which PowerShell reads as one literal character.
+_PS_QUOTES = "'\u2018\u2019\u201a\u201b"
 
 
 def posix(argv: list[str] | tuple[str, ...]) -> str:
@@ -13,9 +16,9 @@ def posix(argv: list[str] | tuple[str, ...]) -> str:
 
 
 def powershell_word(word: str) -> str:
-    if word and _PS_SAFE.match(word):
+    if word and _PS_SAFE.fullmatch(word):  # fullmatch: a trailing newline is not "safe"
         return word
-    return "'" + word.replace("'", "''") + "'"  # single quotes: nothing inside is expanded
+    return "'" + "".join(c * 2 if c in _PS_QUOTES else c for c in word) + "'"  # nothing inside is expanded
 
 
 def powershell(argv: list[str] | tuple[str, ...]) -> str:

@@ -1,22 +1,45 @@
-"""Renderers for people (rich). Imported only when output goes to a person."""
+"""Renderers for people (rich). Imported only when output goes to a person.
+
+Every piece of text that comes from outside (paths, GPU names, error strings, versions, install
+lines) is shown as text: rich markup in it is escaped and control characters (terminal escape
+sequences) are dropped, so `[old]` stays visible and `[/` cannot break the view.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from torchsetup.matrix.store import Matrix, Release
-from torchsetup.probe.model import Machine
-from torchsetup.quoting import posix
+from torchsetup.quoting import quote
+
+if TYPE_CHECKING:
+    from torchsetup.install import InstallResult
+    from torchsetup.matrix.store import Matrix, Release
+    from torchsetup.probe.model import Machine
+    from torchsetup.resolve import Resolution
+    from torchsetup.verify import VerifyReport
 
 console = Console()
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(value: object) -> str:
+    """Outside text without terminal control sequences."""
+    return _CONTROL.sub("", "—" if value is None else str(value))
+
+
+def t(value: object) -> str:
+    """Outside text, safe inside a markup string."""
+    return escape(clean(value))
 
 
 def _dash(value: object) -> str:
-    return "—" if value is None else str(value)
+    return t(value)
 
 
 def render_machine(machine: Machine) -> None:
@@ -26,32 +49,35 @@ def render_machine(machine: Machine) -> None:
     top.add_column()
     if o is not None:
         flags = [name for name, on in (("WSL", o.wsl), ("container", o.container), ("Jetson", o.jetson)) if on]
-        top.add_row("OS", f"{_dash(o.system)} {_dash(o.machine)}, {_dash(o.libc)}"
-                    + (f" ({', '.join(flags)})" if flags else ""))
+        top.add_row("OS", Text(f"{clean(o.system)} {clean(o.machine)}, {clean(o.libc)}"
+                               + (f" ({', '.join(flags)})" if flags else "")))
     if p is not None:
-        top.add_row("Python", f"{_dash(p.version)}{' free-threaded' if p.free_threaded else ''}"
-                    f"  {_dash(p.executable)}")
+        top.add_row("Python", Text(f"{clean(p.version)}{' free-threaded' if p.free_threaded else ''}"
+                                   f"  {clean(p.executable)}"))
     if nv is not None:
         if nv.driver_version:
-            top.add_row("NVIDIA driver", f"{nv.driver_version} (CUDA {_dash(nv.cuda_driver_version)})"
-                        f"  via {nv.source}")
+            top.add_row("NVIDIA driver", Text(f"{clean(nv.driver_version)} (CUDA {clean(nv.cuda_driver_version)})"
+                                              f"  via {clean(nv.source)}"))
         else:
-            top.add_row("NVIDIA driver", "[red]not found[/red]")
+            top.add_row("NVIDIA driver", Text("not found", style="red"))
         if nv.error:
-            top.add_row("", f"[yellow]{nv.error}[/yellow]")
-    top.add_row("CUDA toolkit",
-                f"{tk.version} ({_dash(tk.nvcc or tk.home)})" if tk else "none found")
+            top.add_row("", Text(clean(nv.error), style="yellow"))
+    if tk is None:
+        unknown = "unknown (not in the probe document)"
+        top.add_row("CUDA toolkit", "not found" if machine.toolkit_probed else unknown)
+    else:
+        top.add_row("CUDA toolkit", Text(f"{clean(tk.version)} ({clean(tk.nvcc or tk.home)})"))
     if inst is not None:
-        top.add_row("Installed", f"torch {_dash(inst.torch)}, torchvision {_dash(inst.torchvision)}, "
-                    f"torchaudio {_dash(inst.torchaudio)}")
+        top.add_row("Installed", Text(f"torch {clean(inst.torch)}, torchvision {clean(inst.torchvision)}, "
+                                      f"torchaudio {clean(inst.torchaudio)}"))
     for name, build in (machine.builds or {}).items():
         if build is not None:
             what = build.variant or "build unknown"
-            source = f"conda {build.conda_build}" if build.conda_build else _dash(build.installer)
-            where = f"from {source}, {_dash(build.location)}"
-            top.add_row(f"  {name}", Text(f"{_dash(build.version)}: {what} ({where})"))
+            source = f"conda {build.conda_build}" if build.conda_build else clean(build.installer)
+            where = f"from {source}, {clean(build.location)}"
+            top.add_row(f"  {name}", Text(f"{clean(build.version)}: {what} ({where})"))
     for problem in machine.install_problems or ():
-        top.add_row("", Text(problem, style="red"))
+        top.add_row("", Text(clean(problem), style="red"))
     console.print(top)
     if nv is not None and nv.gpus:
         table = Table(title="GPUs", title_justify="left")
@@ -60,22 +86,22 @@ def render_machine(machine: Machine) -> None:
         for g in nv.gpus:
             mem = f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "—"
             mig = "—" if g.mig is None else ("on" if g.mig else "off")
-            table.add_row(str(g.index), g.name, _dash(g.compute_capability), mem, mig, _dash(g.uuid))
+            table.add_row(str(g.index), Text(clean(g.name)), Text(clean(g.compute_capability)), mem, mig,
+                          Text(clean(g.uuid)))
         console.print(table)
     for warning in machine.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(Text.assemble(("warning: ", "yellow"), clean(warning)))
 
 
 def render_matrix(matrix: Matrix, releases: list[Release]) -> None:
-    table = Table(title=f"{len(releases)} releases  ({matrix.path})",
-                  title_justify="left")
+    table = Table(title=Text(f"{len(releases)} releases  ({clean(matrix.path)})"), title_justify="left")
     for col in ("torch", "torchvision", "torchaudio", "variants", "python (linux-x86_64)"):
         table.add_column(col)
     for r in releases:
         linux = r.wheels.get("linux-x86_64")
         py = f"{linux.python[0]}–{linux.python[-1]}" if linux and linux.python else "unknown"
         names = sorted({v.name for v in r.variants}) or ["unknown"]
-        table.add_row(r.torch, _dash(r.torchvision), _dash(r.torchaudio), " ".join(names), py)
+        table.add_row(*(Text(clean(x)) for x in (r.torch, r.torchvision, r.torchaudio, " ".join(names), py)))
     console.print(table)
 
 
@@ -92,21 +118,21 @@ class fetch_progress:  # noqa: N801 - used as a context manager
         return self._update
 
     def _update(self, what: str) -> None:
-        self._progress.update(self._task, description=f"fetching {what}")
+        self._progress.update(self._task, description=f"fetching {t(what)}")
 
     def __exit__(self, *exc: object) -> None:
         self._progress.__exit__(None, None, None)
 
 
-def render_resolution(res: object) -> None:
-    plan = getattr(res, "plan", None)
-    rejected = list(getattr(res, "rejected", ()))
+def render_resolution(res: Resolution, shell: str = "posix") -> None:
+    plan = res.plan
+    rejected = list(res.rejected)
     if plan is not None:
-        console.print(f"[bold green]torch {plan.torch}[/bold green] ({plan.variant})"
-                      f"  torchvision {_dash(plan.torchvision)}  torchaudio {_dash(plan.torchaudio)}")
-        console.print(f"[bold]command:[/bold] {posix(plan.command)}", soft_wrap=True)
+        console.print(f"[bold green]torch {t(plan.torch)}[/bold green] ({t(plan.label)})"
+                      f"  torchvision {t(plan.torchvision)}  torchaudio {t(plan.torchaudio)}")
+        console.print(Text.assemble(("command: ", "bold"), clean(quote(plan.command, shell))), soft_wrap=True)
         for note in plan.notes:
-            console.print(f"[yellow]note:[/yellow] {note}")
+            console.print(Text.assemble(("note: ", "yellow"), clean(note)))
         near = [r for r in rejected if r.torch == plan.torch] or rejected[:6]
     else:
         near = rejected[:10]
@@ -115,43 +141,52 @@ def render_resolution(res: object) -> None:
         for col in ("torch", "variant", "reason"):
             table.add_column(col)
         for r in near[:10]:
-            table.add_row(r.torch, r.variant, r.reason)
+            table.add_row(Text(clean(r.torch)), Text(clean(r.variant)), Text(clean(r.reason)))
         console.print(table)
 
 
-def render_install(outcome: object) -> None:
-    action = getattr(outcome, "action", "")
-    plan = getattr(outcome, "plan", None)
-    what = f"torch {plan.torch} ({plan.variant})" if plan else "the plan"
-    if action == "already-installed":
-        console.print(f"[green]already installed:[/green] {what}; nothing to do")
-    elif action == "installed":
-        console.print(f"[green]installed[/green] {what}")
-    elif action == "failed":
-        console.print(f"[red]install failed:[/red] {getattr(outcome, 'error', '')}")
-        for line in getattr(outcome, "restored", None) or ():
-            console.print(f"  restored: {line}")
-    verify = getattr(outcome, "verify", None)
-    if verify:
-        status = "[green]passed[/green]" if verify["ok"] else "[red]FAILED[/red]"
-        console.print(f"smoke test {status}")
+def render_install(outcome: InstallResult) -> None:
+    plan = outcome.plan
+    what = f"torch {clean(plan.torch)} ({clean(plan.label)})"
+    for line in outcome.recovered:
+        console.print(Text(clean(line), style="yellow"))
+    if outcome.action == "already-installed":
+        console.print(Text.assemble(("already installed: ", "green"), f"{what}; nothing to do"))
+    elif outcome.action == "installed":
+        console.print(Text.assemble(("installed ", "green"), what))
+    elif outcome.action == "failed":
+        console.print(Text.assemble(("install failed: ", "red"), clean(outcome.error or "")))
+        for line in outcome.restored or ():
+            console.print(Text(f"  restored: {clean(line)}"))
+    if outcome.verify:
+        render_verify_document(outcome.verify, brief=True)
 
 
-def render_verify(report: object) -> None:
-    ok = getattr(report, "ok", False)
-    console.print(("[bold green]OK[/bold green]" if ok else "[bold red]FAILED[/bold red]")
-                  + f"  torch {_dash(getattr(report, 'torch', None))}, CUDA available: "
-                  + ("yes" if getattr(report, "cuda_available", False)
-                     else f"no ({_dash(getattr(report, 'reason', None))})"))
+def render_verify(report: VerifyReport) -> None:
+    from torchsetup.verify import verify_document
+
+    render_verify_document(verify_document(report))
+
+
+def render_verify_document(document: dict[str, Any], brief: bool = False) -> None:
+    ok = bool(document.get("ok"))
+    head = "[bold green]OK[/bold green]" if ok else "[bold red]FAILED[/bold red]"
+    available = "yes" if document.get("cuda_available") else f"no ({t(document.get('cuda_unavailable_reason'))})"
+    console.print(("smoke test " if brief else "") + f"{head}  torch {t(document.get('torch'))}, "
+                  f"CUDA available: {available}")
+    failing = [c for c in document.get("checks", []) if not c["ok"]]
+    checks = failing if brief else document.get("checks", [])
+    if not checks and not any(d.get("error") for d in document.get("devices", [])):
+        return
     table = Table()
     for col in ("check", "result", "seconds", "detail"):
         table.add_column(col)
-    for check in getattr(report, "checks", []):
-        table.add_row(check["name"], "[green]ok[/green]" if check["ok"] else "[red]fail[/red]",
-                      f"{check['seconds']:.3f}", _dash(check["detail"]))
-    for device in getattr(report, "devices", []):
-        if device["error"]:
-            table.add_row(f"cuda:{device['index']} arch", "[red]fail[/red]", "", device["error"])
+    for check in checks:
+        table.add_row(Text(clean(check["name"])), Text("ok", "green") if check["ok"] else Text("fail", "red"),
+                      f"{check['seconds']:.3f}", Text(clean(check["detail"])))
+    for device in document.get("devices", []):
+        if device.get("error"):
+            table.add_row(f"cuda:{device['index']} arch", Text("fail", "red"), "", Text(clean(device["error"])))
     console.print(table)
 
 
@@ -175,8 +210,11 @@ def render_doctor(document: dict[str, Any]) -> None:
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
     for f in findings:
         colour = colours.get(f["severity"], "white")
-        console.print(f"[{colour}]{f['severity']}[/{colour}] [bold]{f['code']}[/bold]: {f['message']}")
-    fixes = {f["fix"] for f in findings if f["fix"]}
+        console.print(Text.assemble((f["severity"], colour), " ", (f["code"], "bold"), ": ", clean(f["message"])))
+    if document.get("verify") is not None:
+        console.print()
+        render_verify_document(document["verify"])
+    fixes = list(dict.fromkeys(f["fix"] for f in findings if f["fix"]))
     for fix in fixes:
         console.print("\nfix:")
-        console.print(fix, soft_wrap=True, markup=False, highlight=False)
+        console.print(Text(clean(fix)), soft_wrap=True)

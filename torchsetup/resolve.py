@@ -7,6 +7,7 @@ from typing import Any
 
 from torchsetup import cuda
 from torchsetup.command import CommandOptions, Pins, install_argv, mirrored
+from torchsetup.errors import UsageError
 from torchsetup.matrix.store import Matrix, Release, Variant
 from torchsetup.matrix.view import parse_spec
 from torchsetup.probe.model import Machine
@@ -40,6 +41,7 @@ class Plan:
     command: tuple[str, ...]
     notes: tuple[str, ...]
     form: str = "index-url"
+    label: str = ""  # the build in words: "cu128", "cu132, PyPI's own", "macOS: CPU and MPS"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,14 @@ def make_plan(release: Release, variant: Variant, request: Request, notes: list[
     return Plan(torch=release.torch, torchvision=vision.split("+")[0] if vision else None,
                 torchaudio=audio.split("+")[0] if audio else None, variant=variant.name,
                 index_url=mirrored(variant.index_url, request.command.index_base),
-                command=tuple(argv), notes=tuple(dict.fromkeys(notes)), form=variant.form)
+                command=tuple(argv), notes=tuple(dict.fromkeys(notes)), form=variant.form,
+                label=_label(variant))
+
+
+def _label(variant: Variant) -> str:
+    if all(p.startswith("macos") for p in variant.platforms):
+        return "macOS build: CPU, and MPS on Apple silicon"
+    return f"{variant.name}, PyPI's own build" if variant.form == "pypi" else variant.name
 
 
 def _preference(variant: Variant, full: bool, forced: bool) -> tuple[int, int, int, int]:
@@ -198,9 +207,9 @@ def _forced_variant_error(matrix: Matrix, variant: str | None, families: set[str
         return None
     hosts = {p.split("-")[0] for r in matrix.releases for v in r.variants if v.name == variant
              for p in v.platforms}
-    if not hosts:
-        return Resolution(False, None, (), f"no release in the matrix has a {variant!r} build",
-                          "Run `torchsetup matrix show` to see the variants.")
+    if not hosts:  # a variant nobody ships is bad input (exit 2), not "no fit"
+        raise UsageError(f"no release in the matrix has a {variant!r} build",
+                         "Run `torchsetup matrix show` to see the variants.")
     missing = families - hosts
     if not missing:
         return None

@@ -8,10 +8,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from torchsetup.errors import EnvironmentUnusable
+from torchsetup.errors import EnvironmentUnusable, UsageError
 from torchsetup.matrix.store import Matrix, load_matrix, parse_matrix, write_atomically, write_text_atomically
 
 if TYPE_CHECKING:
+    from torchsetup.fetch import Fetched
     from torchsetup.matrix.build import Inputs
 
 __all__ = ["Matrix", "load_matrix", "update_matrix", "UpdateResult"]
@@ -40,21 +41,29 @@ class UpdateResult:
 
 
 def update_matrix(specs: list[str], output: Path, force: bool = False,
-                  fetch: Callable[[str], str] | None = None,
+                  fetch: Callable[[str], Fetched] | None = None,
                   progress: Callable[[str], None] | None = None,
                   now: datetime | None = None, learn: bool = True,
-                  learned_out: Path | None = None) -> UpdateResult:
+                  learned_out: Path | None = None, allow_insecure: bool = False) -> UpdateResult:
     """Fetch/read, parse, learn new releases from their wheels, sanity-check against the current
     file, then write atomically."""
     from torchsetup.matrix.build import build_matrix
-    from torchsetup.matrix.sources import collect, fetch_url
+    from torchsetup.matrix.sources import collect
 
-    inputs = collect(specs, fetch or fetch_url, progress)
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a folder", "Give the path of the matrix file to write.")
+    inputs = collect(specs, fetch, progress, allow_insecure)
     learned: tuple[LearnedSummary, ...] = ()
     if learn:
-        learned = _learn_new_releases(inputs, progress, learned_out)
+        learned = _learn_new_releases(inputs, progress, learned_out, allow_insecure)
     stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
-    document = build_matrix(inputs, stamp)
+    try:
+        document = build_matrix(inputs, stamp)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        named = ", ".join(src.file for src in inputs.sources())
+        raise UsageError(f"an input has an unexpected shape ({type(exc).__name__}: {str(exc)[:200]}); "
+                         f"inputs: {named[:300]}",
+                         "Pass the files `matrix update` knows (see data/sources/README.md).") from exc
     new = parse_matrix(document, "the rebuilt matrix")  # the result must load
     old_versions: set[str] = set()
     if output.exists():
@@ -77,7 +86,7 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
 
 
 def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,
-                        learned_out: Path | None) -> tuple[LearnedSummary, ...]:
+                        learned_out: Path | None, allow_insecure: bool) -> tuple[LearnedSummary, ...]:
     """When torch's index listing was fetched (not a saved copy) and no learned-builds file was
     given, read the builds of the releases no knowledge row covers out of their wheels."""
     from torchsetup.matrix import learn
@@ -85,9 +94,13 @@ def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,
     from torchsetup.matrix.pypibuilds import build_name
 
     torch_index = inputs.pypi_simple.get("torch")
-    if torch_index is None or inputs.learned is not None or not torch_index[0].address.startswith("http"):
-        return ()
-    document, read = learn.learn(torch_index[1], progress)
+    if torch_index is None or inputs.learned is not None or "://" not in torch_index[0].file:
+        return ()  # a saved copy is rebuilt offline: only a fetched listing is learned from
+    try:
+        document, read = learn.learn(torch_index[1], progress, allow_insecure=allow_insecure)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise EnvironmentUnusable(f"{torch_index[0].file}: torch's index listing has an unexpected shape "
+                                  f"({type(exc).__name__}: {str(exc)[:200]})", "Retry later.") from exc
     if not read:
         return ()
     text = learn.document_text(document)

@@ -12,6 +12,7 @@ from packaging.version import Version
 
 from torchsetup.matrix import enrich, knowledge
 from torchsetup.matrix.wheelpeek import RangeReader, parse_version_py, read_members
+from torchsetup.urlgate import check_url
 
 PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64")
 PREFERRED_PYTHONS = ("3.12", "3.11", "3.13", "3.10")
@@ -66,7 +67,8 @@ def peek(url: str, filename: str, platform: str, reader: RangeReader | None = No
 
 
 def learn(simple: dict[str, Any], progress: Callable[[str], None] | None = None,
-          reader_for: Callable[[str], RangeReader] = RangeReader) -> tuple[dict[str, Any], list[LearnedWheel]]:
+          reader_for: Callable[[str], RangeReader] | None = None,
+          allow_insecure: bool = False) -> tuple[dict[str, Any], list[LearnedWheel]]:
     """(a learned-builds document, every wheel read) for the releases on the index that no
     knowledge row covers, newest first."""
     wheels = enrich.parse_simple_json(simple)
@@ -86,7 +88,9 @@ def learn(simple: dict[str, Any], progress: Callable[[str], None] | None = None,
                 continue
             if progress:
                 progress(f"reading torch/version.py of {chosen.filename}")
-            found = peek(chosen.url, chosen.filename, platform, reader_for(chosen.url))
+            url = check_url(chosen.url, f"the index's URL of {chosen.filename}", allow_insecure)
+            reader = reader_for(url) if reader_for else RangeReader(url, allow_insecure=allow_insecure)
+            found = peek(url, chosen.filename, platform, reader)
             read.append(found)
             learned.setdefault(version, {})[platform] = found.record()
     return {"learned_builds": learned}, read

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from torchsetup.errors import EnvironmentUnusable, UsageError
+from torchsetup.errors import EnvironmentUnusable, TorchsetupError, UsageError
+from torchsetup.fetch import Fetched, get
 from torchsetup.matrix.build import Inputs, SourceInput, page_inputs
 from torchsetup.matrix.scrape import PageFormatError
+from torchsetup.urlgate import check_url, mask, without_credentials
 
 # Where the known files came from (data/sources/README.md gives each one's origin and sha256).
 KNOWN: dict[str, tuple[str, str, str | None]] = {
@@ -73,40 +75,15 @@ DEFAULT_URLS = (
     "https://pypi.org/simple/torchaudio/",
 )
 
-Fetcher = Callable[[str], str]
+Fetcher = Callable[[str], Fetched]
+MAX_SOURCE = 64 * 1024 * 1024
 
 
-def fetch_url(url: str, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5) -> str:
-    """GET with a timeout and bounded retries (5xx and connection errors are retried)."""
-    import requests
-
-    headers = {"Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.5, */*;q=0.1"}
-    last = ""
-    for attempt in range(retries):
-        try:
-            response = requests.get(url, timeout=timeout, headers=headers)
-            if response.status_code < 500:
-                if response.status_code != 200:
-                    raise EnvironmentUnusable(f"{url}: HTTP {response.status_code}",
-                                              "Check the URL given to --from.")
-                declared = response.headers.get("Content-Length")
-                if declared and declared.isdigit() and int(declared) != len(response.content):
-                    last = "truncated body"
-                else:
-                    return response.text
-            else:
-                last = f"HTTP {response.status_code}"
-        except requests.RequestException as exc:
-            if isinstance(exc, requests.Timeout) or "timed out" in str(exc):
-                last = "timed out"
-            elif isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in str(exc):
-                last = "truncated body"
-            else:
-                last = f"{type(exc).__name__}: {exc}"
-        if attempt + 1 < retries:
-            time.sleep(backoff * (2**attempt))
-    raise EnvironmentUnusable(f"{url}: {last} (after {retries} tries)",
-                              "Retry later, or pass saved copies with --from FILE.")
+def fetch_url(url: str, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5,
+              allow_insecure: bool = False) -> Fetched:
+    """GET through the URL gate, with timeouts, a deadline, a size cap and bounded retries."""
+    return get(url, accept="application/vnd.pypi.simple.v1+json, text/html;q=0.5, */*;q=0.1",
+               timeout=timeout, retries=retries, backoff=backoff, allow_insecure=allow_insecure)
 
 
 def _name_for_url(url: str) -> str:
@@ -116,16 +93,19 @@ def _name_for_url(url: str) -> str:
     return tail
 
 
-def collect(specs: list[str], fetch: Fetcher = fetch_url,
-            progress: Callable[[str], None] | None = None) -> Inputs:
+def collect(specs: list[str], fetch: Fetcher | None = None,
+            progress: Callable[[str], None] | None = None, allow_insecure: bool = False) -> Inputs:
     """Read every --from (file, folder or URL) and sort the inputs by kind."""
     items: list[tuple[str, str, str, str | None, str]] = []  # (filename, file/url, name, retrieved, text)
     for spec in specs:
-        if spec.startswith(("http://", "https://")):
+        if "://" in spec:
+            check_url(spec, "--from", allow_insecure)
             if progress:
-                progress(spec)
-            text = fetch(spec)
-            items.append((_name_for_url(spec), spec, spec, date.today().isoformat(), text))
+                progress(mask(spec))
+            fetched = (fetch or partial(fetch_url, allow_insecure=allow_insecure))(spec)
+            final = mask(without_credentials(fetched.url))  # the address it really came from
+            text = fetched.body.decode("utf-8", errors="replace")
+            items.append((_name_for_url(final), final, final, date.today().isoformat(), text))
             continue
         path = Path(spec)
         if path.is_dir():
@@ -140,7 +120,12 @@ def collect(specs: list[str], fetch: Fetcher = fetch_url,
             raise UsageError(f"{spec}: no such file, folder or URL", "Check the --from argument.")
         for file in files:
             try:
-                text = file.read_text(encoding="utf-8")
+                with file.open("rb") as handle:
+                    raw = handle.read(MAX_SOURCE + 1)
+                if len(raw) > MAX_SOURCE:
+                    raise UsageError(f"{file}: larger than {MAX_SOURCE // (1024 * 1024)} MiB: not a matrix source",
+                                     "Check the --from argument.")
+                text = raw.decode("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise UsageError(f"{file}: cannot read: {exc}", "Check the --from argument.") from exc
             name, address, retrieved = KNOWN.get(file.name, (file.name, str(file), None))
@@ -155,15 +140,16 @@ def classify(items: list[tuple[str, str, str, str | None, str]]) -> Inputs:
         name = KNOWN.get(filename, (filename,))[0]
         stem = filename.rsplit(".", 1)[0] if filename.endswith((".md", ".rst", ".json")) else filename
         source = SourceInput(stem, name, address, where, retrieved, text)
+        bad_input = EnvironmentUnusable if "://" in where else UsageError  # a fetched page vs a given file
         if filename in TABLE_FILES:
             inputs.extra_sources.append(source)
             continue
-        data = _json(text)
+        data = _json(text, where, bad_input)
         if data is None:
             try:
                 pages.append(page_inputs(source))
             except PageFormatError as exc:
-                raise EnvironmentUnusable(
+                raise bad_input(
                     f"{where}: not a usable previous-versions page: {exc}",
                     "The page layout may have changed; the current matrix was left as it is.",
                 ) from exc
@@ -181,8 +167,8 @@ def classify(items: list[tuple[str, str, str, str | None, str]]) -> Inputs:
         elif any(isinstance(v, dict) for v in data.values()) and {"torchvision", "torchaudio"} & set(data):
             inputs.companion_metadata = (source, data)
         else:
-            raise EnvironmentUnusable(f"{where}: JSON of an unknown kind",
-                                      "Pass the selector data, PyPI simple JSON or a page copy.")
+            raise bad_input(f"{where}: JSON of an unknown kind",
+                            "Pass the selector data, PyPI simple JSON or a page copy.")
     # the upstream page before any mirror: its sections win where both have a release
     pages.sort(key=lambda sp: "mirror" in sp[0].id)
     inputs.pages = pages
@@ -192,13 +178,16 @@ def classify(items: list[tuple[str, str, str, str | None, str]]) -> Inputs:
     return inputs
 
 
-def _json(text: str) -> Any:
+def _json(text: str, where: str, error: type[TorchsetupError]) -> Any:
     stripped = text.lstrip()
     if not stripped.startswith(("{", "[")):
         return None
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise EnvironmentUnusable(f"truncated or corrupt JSON input ({exc})",
-                                  "Fetch the file again; the current matrix was left as it is.") from exc
-    return data if isinstance(data, dict) else None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise error(f"{where}: truncated or corrupt JSON ({reason})",
+                    "Fetch the file again; the current matrix was left as it is.") from exc
+    if not isinstance(data, dict):
+        raise error(f"{where}: JSON of an unknown kind (not an object)", "Pass the files `matrix update` knows.")
+    return data

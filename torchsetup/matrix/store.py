@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -103,17 +104,26 @@ def default_matrix_path() -> Path:
     return packaged if packaged.is_file() else here.parent / "data" / "compat_matrix.json"
 
 
+MAX_MATRIX = 64 * 1024 * 1024
+
+
 def load_matrix(path: str | Path | None = None) -> Matrix:
     file = Path(path) if path else default_matrix_path()
     hint = ("Regenerate it with `torchsetup matrix update`, or pass a good file with --matrix.")
     try:
-        text = file.read_text(encoding="utf-8")
+        if not file.is_file():
+            raise EnvironmentUnusable(f"{file}: cannot read the matrix: not a regular file", hint)
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_MATRIX + 1)
     except OSError as exc:
         raise EnvironmentUnusable(f"{file}: cannot read the matrix: {exc.strerror}", hint) from exc
+    if len(raw) > MAX_MATRIX:
+        raise EnvironmentUnusable(f"{file}: larger than 64 MiB: not a matrix", hint)
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise EnvironmentUnusable(f"{file}: truncated or corrupt matrix ({exc})", hint) from exc
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise EnvironmentUnusable(f"{file}: truncated or corrupt matrix ({reason})", hint) from exc
     return parse_matrix(data, str(file))
 
 
@@ -126,6 +136,8 @@ def parse_matrix(data: Any, where: str) -> Matrix:
             f"{where}: unknown matrix schema {data.get('schema')!r} (this torchsetup reads "
             f"{MATRIX_SCHEMA!r})", hint)
     try:
+        if not isinstance(data["releases"], list):
+            raise TypeError("releases: expected a list")
         releases = tuple(_release(r) for r in data["releases"])
         tables = data["tables"]
         arch = tuple(
@@ -142,22 +154,77 @@ def parse_matrix(data: Any, where: str) -> Matrix:
                                   hint) from exc
     if not releases:
         raise EnvironmentUnusable(f"{where}: the matrix lists no release", hint)
+    problem = check_releases(releases)
+    if problem:
+        raise EnvironmentUnusable(f"{where}: {problem}", hint)
     return Matrix(where, generated, releases, minimums, toolkit, arch, sources)
 
 
+_NAME = re.compile(r"(cpu|cu[0-9]{2,4}|rocm[0-9.]+|xpu)")
+_RELEASE = re.compile(r"[0-9]+(\.[0-9]+){1,3}")  # a final release, as the matrix holds them
+_PIN = re.compile(r"[0-9][0-9A-Za-z.!]*(\+[0-9A-Za-z.]+)?")
+_PLATFORMS = {"linux", "windows", "macos", "linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64",
+              "macos-x86_64"}
+
+
+def check_releases(releases: tuple[Release, ...]) -> str | None:
+    """What is wrong with the releases (field named), or None: PEP 440 versions newest first
+    without duplicates, variant names and pins of the expected shapes, https index URLs."""
+    from torchsetup.errors import UsageError
+    from torchsetup.urlgate import check_url
+
+    previous: tuple[int, ...] | None = None
+    for i, release in enumerate(releases):
+        where = f"releases[{i}]"
+        if not isinstance(release.torch, str) or not _RELEASE.fullmatch(release.torch):
+            return f"{where}.torch: not a version: {str(release.torch)[:40]!r}"
+        version = tuple(int(x) for x in release.torch.split("."))
+        if previous is not None and version >= previous:
+            return f"{where}.torch: {release.torch} is {'a duplicate' if version == previous else 'out of order'}"
+        previous = version
+        for j, v in enumerate(release.variants):
+            at = f"{where}.variants[{j}]"
+            if not isinstance(v.name, str) or not _NAME.fullmatch(v.name):
+                return f"{at}.name: not a variant name: {str(v.name)[:40]!r}"
+            if not v.platforms or not set(v.platforms) <= _PLATFORMS:
+                return f"{at}.platforms: expected some of {', '.join(sorted(_PLATFORMS))}"
+            for key in ("torch_pin", "torchvision_pin", "torchaudio_pin"):
+                pin = getattr(v, key)
+                if pin is not None and (not isinstance(pin, str) or not _PIN.fullmatch(pin)):
+                    return f"{at}.{key}: not a version: {str(pin)[:40]!r}"
+            if v.index_url is not None:
+                try:
+                    check_url(v.index_url if isinstance(v.index_url, str) else "", f"{at}.index_url")
+                except UsageError as exc:
+                    return exc.message
+        for key in ("torchvision", "torchaudio"):
+            pin = getattr(release, key)
+            if pin is not None and (not isinstance(pin, str) or not _PIN.fullmatch(pin)):
+                return f"{where}.{key}: not a version: {str(pin)[:40]!r}"
+    return None
+
+
+def _strs(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise TypeError(f"{what}: expected a list of strings, got {type(value).__name__}")
+    return tuple(value)
+
+
 def _release(r: dict[str, Any]) -> Release:
+    where = f"release {str(r.get('torch'))[:20]}"
     variants = tuple(
-        Variant(v["name"], tuple(v["platforms"]), v["index_url"], v["install"]["form"],
+        Variant(v["name"], _strs(v["platforms"], f"{where}: platforms"), v["index_url"], v["install"]["form"],
                 v["install"]["line"], v["torch_pin"], v["torchvision_pin"], v["torchaudio_pin"],
                 v["source"], bool(v.get("pypi_default")) or v["install"]["form"] == "pypi",
                 v.get("confidence"))
         for v in r["variants"])
-    wheels = {k: WheelSupport(tuple(w["python"]), _cap(w["glibc"]) if w["glibc"] else None)
+    wheels = {k: WheelSupport(_strs(w["python"], f"{where}: wheels.{k}.python"),
+                              _cap(w["glibc"]) if w["glibc"] else None)
               for k, w in r["wheels"].items()}
     pure = tuple(name for name in ("torchvision", "torchaudio") if r.get(f"{name}_pure"))
     builds = {platform: b["build"] for platform, b in (r.get("pypi_builds") or {}).items()}
     return Release(r["torch"], r["torchvision"], r["torchaudio"], r.get("torchaudio_note"),
-                   variants, wheels, tuple(r["unknown"]), r["source"], pure, builds)
+                   variants, wheels, _strs(r["unknown"], f"{where}: unknown"), r["source"], pure, builds)
 
 
 def write_atomically(path: Path, document: dict[str, Any]) -> None:

@@ -11,9 +11,11 @@ from torchsetup.matrix.store import Matrix, Release
 
 
 def parse_spec(spec: str | None) -> SpecifierSet | None:
-    if not spec:
+    if spec is None:
         return None
     text = spec.strip()
+    if not text:
+        raise UsageError("--torch is empty", "Use a PEP 440 specifier such as '==2.5.1' or '>=2.4,<2.7'.")
     if text[0].isdigit():
         text = "==" + text
     try:

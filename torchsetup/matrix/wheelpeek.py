@@ -13,8 +13,10 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 from torchsetup.errors import EnvironmentUnusable
+from torchsetup.urlgate import check_redirect, mask
 
 _EOCD = b"PK\x05\x06"
 _EOCD64_LOCATOR = b"PK\x06\x07"
@@ -33,6 +35,7 @@ class RangeReader:
     retries: int = 3
     backoff: float = 0.5
     size: int | None = None
+    allow_insecure: bool = False
     requests: int = 0
     bytes_read: int = 0
     _session: Any = field(default=None, repr=False)
@@ -46,9 +49,12 @@ class RangeReader:
         for attempt in range(self.retries):
             try:
                 self.requests += 1
-                response = self._session.get(self.url, headers={"Range": header,
-                                                                "Accept-Encoding": "identity"},
-                                             timeout=self.timeout)
+                response = self._session.get(self.url, headers={"Range": header, "Accept-Encoding": "identity"},
+                                             timeout=self.timeout, allow_redirects=False)
+                if response.is_redirect:  # one hop at a time, through the gate
+                    target = urljoin(self.url, response.headers.get("Location", ""))
+                    self.url = check_redirect(self.url, target, self.allow_insecure)
+                    continue
                 if response.status_code == 206:
                     self.bytes_read += len(response.content)
                     return response.content, response.headers.get("Content-Range", "")
@@ -62,7 +68,7 @@ class RangeReader:
                 last = f"{type(exc).__name__}: {exc}"
             if attempt + 1 < self.retries:
                 time.sleep(self.backoff * (2**attempt))
-        raise EnvironmentUnusable(f"{self.url}: {last} (after {self.retries} tries)",
+        raise EnvironmentUnusable(f"{mask(self.url)}: {last} (after {self.retries} tries)",
                                   "Retry later; the current matrix was left as it is.")
 
     def tail(self, length: int) -> tuple[int, bytes]:

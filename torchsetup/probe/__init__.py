@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from torchsetup import children
-from torchsetup.errors import UsageError
+from torchsetup.errors import TorchsetupError, UsageError
 from torchsetup.probe import nvml as nvml_mod
 from torchsetup.probe.interpreter import (
     default_python,
@@ -159,15 +159,30 @@ def probe_machine(
     )
 
 
+MAX_PROBE_FILE = 4 * 1024 * 1024
+
+
 def load_probe_file(path: str) -> Machine:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read probe file: {exc.strerror}",
-                         "Check the path given to --probe-file.") from exc
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{path}: not valid JSON ({exc})",
-                         "Record a probe document with `torchsetup probe --json > FILE`.") from exc
+    hint = "Record a probe document with `torchsetup probe --json > FILE`."
+    data = read_json_file(path, "probe file", MAX_PROBE_FILE, hint, UsageError)
     return machine_from_document(data, path)
+
+
+def read_json_file(path: str, what: str, limit: int, hint: str, error: type[TorchsetupError]) -> object:
+    """A regular file of at most `limit` bytes, decoded as JSON; any problem is `error` naming the
+    file (a folder, /dev/zero, a FIFO, invalid UTF-8, nesting deep enough to exhaust the stack)."""
+    file = Path(path)
+    try:
+        if not file.is_file():
+            raise error(f"{path}: not a regular file (a {what} is a JSON document)", hint)
+        with file.open("rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what}: {exc.strerror}", hint) from exc
+    if len(raw) > limit:
+        raise error(f"{path}: larger than {limit // (1024 * 1024)} MiB: not a {what}", hint)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise error(f"{path}: not valid JSON ({reason})", hint) from exc

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,16 +156,15 @@ class Machine:
     gpu_selection: tuple[int, ...] | None = None  # NVML indexes torch will use; None: all of them
     gpu_notes: tuple[str, ...] = ()  # what CUDA_VISIBLE_DEVICES / --gpus hid, in words
     gpus_hidden_from_torch: bool = False  # CUDA_VISIBLE_DEVICES hides every GPU
+    toolkit_probed: bool = True  # False: a probe document without cuda_toolkit (unknown, not "none")
+
+
+_CAPABILITY = re.compile(r"([0-9]{1,2})\.([0-9])")  # ASCII digits only: int() also takes "８"
 
 
 def parse_capability(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    try:
-        major, minor = text.strip().split(".")
-        return int(major), int(minor)
-    except ValueError:
-        return None
+    match = _CAPABILITY.fullmatch(text.strip()) if text else None
+    return (int(match[1]), int(match[2])) if match else None
 
 
 # ---------------------------------------------------------------- to JSON
@@ -234,6 +234,16 @@ class _Reader:
         return value
 
 
+def _count(r: _Reader, data: dict[str, Any], key: str, where: str) -> int | None:
+    value = r.opt(data, key, int, where)
+    if value is not None and not 0 <= value < 4096:
+        raise r.fail(f"{where}.{key}", f"out of range: {value}")
+    return value
+
+
+_VERSION_TEXT = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
 def machine_from_document(data: Any, source: str) -> Machine:
     """Validate a recorded probe document; raise UsageError naming `source` and the problem."""
     r = _Reader(source)
@@ -266,14 +276,21 @@ def machine_from_document(data: Any, source: str) -> Machine:
     nvidia = None
     if doc.get("nvidia") is not None:
         n = r.obj(doc["nvidia"], "nvidia")
-        gpus_raw = n.get("gpus") or []
+        gpus_raw = n.get("gpus", [])
+        if gpus_raw is None:
+            gpus_raw = []
         if not isinstance(gpus_raw, list):
-            raise r.fail("nvidia.gpus", "expected a list")
+            raise r.fail("nvidia.gpus", f"expected a list, got {type(gpus_raw).__name__}")
         gpus = []
         for i, g_raw in enumerate(gpus_raw):
             where = f"nvidia.gpus[{i}]"
             g = r.obj(g_raw, where)
             index = r.opt(g, "index", int, where)
+            if index is not None and not 0 <= index < 4096:
+                raise r.fail(f"{where}.index", f"out of range: {index}")
+            memory = r.opt(g, "memory_total_mib", int, where)
+            if memory is not None and not 0 <= memory < 1 << 40:
+                raise r.fail(f"{where}.memory_total_mib", f"out of range: {memory}")
             cc = r.opt(g, "compute_capability", str, where)
             if cc is not None and parse_capability(cc) is None:
                 raise r.fail(f"{where}.compute_capability", f"not a capability like '8.6': {cc!r}")
@@ -283,20 +300,24 @@ def machine_from_document(data: Any, source: str) -> Machine:
                     name=r.opt(g, "name", str, where) or "unknown GPU",
                     uuid=r.opt(g, "uuid", str, where),
                     compute_capability=cc,
-                    memory_total_mib=r.opt(g, "memory_total_mib", int, where),
+                    memory_total_mib=memory,
                     mig=r.opt(g, "mig", bool, where),
                 )
             )
         src = r.opt(n, "source", str, "nvidia") or "file"
         if src not in NVIDIA_SOURCES:
             raise r.fail("nvidia.source", f"expected one of {', '.join(NVIDIA_SOURCES)}, got {src!r}")
+        for key in ("driver_version", "cuda_driver_version"):
+            value = r.opt(n, key, str, "nvidia")
+            if value is not None and not _VERSION_TEXT.fullmatch(value):
+                raise r.fail(f"nvidia.{key}", f"not a version like '535.104.05': {value[:40]!r}")
         nvidia = NvidiaInfo(
             driver_version=r.opt(n, "driver_version", str, "nvidia"),
             cuda_driver_version=r.opt(n, "cuda_driver_version", str, "nvidia"),
             source=src,
             gpus=tuple(gpus),
             error=r.opt(n, "error", str, "nvidia"),
-            pci_gpus=r.opt(n, "pci_gpus", int, "nvidia"),
+            pci_gpus=_count(r, n, "pci_gpus", "nvidia"),
         )
     toolkit = None
     if doc.get("cuda_toolkit") is not None:
@@ -347,4 +368,5 @@ def machine_from_document(data: Any, source: str) -> Machine:
         warnings=tuple(warnings),
         builds=builds,
         install_problems=tuple(problems) if problems is not None else None,
+        toolkit_probed="cuda_toolkit" in doc,
     )
