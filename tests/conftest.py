@@ -4,6 +4,7 @@ import glob
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "data" / "sources"  # the matrix inputs, shipped with the project
+# no user copy of the matrix from this machine's home may stand in for the shipped one
+os.environ["TORCHSETUP_HOME"] = tempfile.mkdtemp(prefix="torchsetup-home-")
 
 
 def make_venv(path: Path, with_pip: bool = False) -> Path:

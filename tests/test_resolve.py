@@ -193,7 +193,8 @@ def test_cli_resolve_json_and_exit_codes(run_cli) -> None:
 def test_no_fit_for_an_old_driver_names_the_driver_to_upgrade_to() -> None:
     res = plan_for("t4-470", torch="==2.14.1")
     assert not res.ok
-    assert "upgrade the NVIDIA driver to ≥ 525.60.13 for torch 2.14.1 (cu126)" in (res.hint or "")
+    assert "driver ≥ 525.60.13 → torch 2.14.1 (cu126)" in (res.hint or "")
+    assert "--allow-cpu → a CPU-only build: torch runs, but without the NVIDIA GPU" in (res.hint or "")
     assert "--allow-cpu" in (res.hint or "")
 
 
@@ -205,3 +206,31 @@ def test_a_probe_document_without_nvidia_facts_says_so() -> None:
     res = resolve([machine_from_document(doc, "min")], MATRIX, Request(), ["min.json"])
     assert res.plan.variant == "cpu"
     assert "min.json: the probe document says nothing about NVIDIA GPUs (no nvidia section)" in res.plan.notes
+
+
+def test_allow_cpu_never_trades_a_working_gpu_build_for_a_newer_cpu_one() -> None:
+    res = plan_for("rtx5090-570", allow_cpu=True)
+    assert (res.plan.torch, res.plan.variant) == ("2.11.0", "cu128")
+    assert any("--allow-cpu was not needed" in n for n in res.plan.notes)
+    cpu = plan_for("t4-470", torch="==2.14.1", allow_cpu=True)  # no GPU build of 2.14.1 runs on driver 470
+    assert cpu.plan.variant == "cpu"
+    assert any(n.startswith("no GPU build fits (") and "without the NVIDIA GPU" in n for n in cpu.plan.notes)
+
+
+def test_the_no_fit_headline_names_what_no_candidate_passes_and_the_nearest_come_first() -> None:
+    res = plan_for("py314t-h100", torch="==2.5.1")
+    assert res.error and res.error.startswith("no build fits: every candidate fails on the Python version")
+    old = plan_for("rtx5090-570", torch=">=2.4,<2.7")
+    assert old.error and "every candidate fails on the GPU's architecture" in old.error
+    assert old.rejected[0].kinds == ("arch",)  # the nearest first, not the newest
+    assert "the newest torch with kernels for these GPUs is 2.15.0 (cu132)" in (old.hint or "")
+
+
+def test_a_wedged_driver_is_a_reason_to_stop_not_a_cpu_plan() -> None:
+    machine = json.loads((PROBES / "no-gpu.json").read_text())
+    wedged = "nvidia-smi hung and was stopped; the driver may be wedged (check dmesg, reboot)"
+    machine["nvidia"].update(driver_version="550.54.14", source="procfs", error=wedged)
+    from torchsetup.probe.model import machine_from_document
+
+    res = resolve([machine_from_document(machine, "wedged")], MATRIX, Request())
+    assert not res.ok and "hung" in (res.error or "")

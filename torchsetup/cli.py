@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from enum import IntEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -21,11 +23,13 @@ from torchsetup.cli_options import (
     MatrixOpt,
     NoTorchaudioOpt,
     NoTorchvisionOpt,
+    PlanOptions,
     PlatformOpt,
     ProbeFileOpt,
     ProbeFilesOpt,
     PythonOpt,
     PythonVersionOpt,
+    ShellOpt,
     TimeoutOpt,
     TorchOpt,
     VariantOpt,
@@ -34,10 +38,19 @@ from torchsetup.cli_options import (
 )
 from torchsetup.errors import NoFitError, TorchsetupError, UsageError
 
+if TYPE_CHECKING:
+    from torchsetup.probe.model import Machine
+    from torchsetup.resolve import Resolution
+
+COMMANDS = ("probe", "resolve", "install", "verify", "doctor", "matrix")
+HELP = ("Pick, install and prove the PyTorch build that actually runs on this machine.\n\n"
+        "Every command takes --debug (a traceback instead of the one-line error). Exit codes: 0 done, "
+        "1 a problem was found (doctor errors, smoke test failed), 2 bad usage or input, 3 no build fits, "
+        "4 the install failed (the environment was restored), 5 the environment could not be inspected.")
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="Pick, install and prove the PyTorch build that actually runs on this machine.",
+    help=HELP,
     pretty_exceptions_enable=False,
 )
 matrix_app = typer.Typer(no_args_is_help=True, help="Read or rebuild the version matrix.")
@@ -57,14 +70,27 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    """Pick, install and prove the PyTorch build that actually runs on this machine."""
+    # the help text is HELP, given to typer.Typer above
+    return None
+
 
 def emit_json(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
-def finish(code: int) -> NoReturn:
-    raise typer.Exit(code)
+class ExitCode(IntEnum):
+    """The exit codes of the outside contract."""
+
+    OK = 0
+    PROBLEM = 1  # doctor error findings, verify failed
+    USAGE = 2  # bad usage or bad input
+    NO_FIT = 3
+    INSTALL_FAILED = 4  # and what was rolled back is reported
+    UNUSABLE = 5  # the environment could not be inspected
+
+
+def finish(code: ExitCode) -> NoReturn:
+    raise typer.Exit(int(code))
 
 
 # ------------------------------------------------------------------ probe
@@ -92,19 +118,35 @@ def probe(
 # ------------------------------------------------------------------ resolve
 
 
-def resolve_for(*, matrix: str | None, python: str | None, probe_file: list[str] | None,
-                **options: Any) -> tuple[Any, list[Any], str]:
+def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
     """The matrix, the machine(s) and the options -> (Resolution, machines, target interpreter)."""
     from torchsetup.matrix import load_matrix
     from torchsetup.resolve import resolve as run_resolve
 
-    loaded = load_matrix(matrix)
-    machines, labels, exe = machines_for(python, probe_file, gpus=options["gpus"])
-    names = ("torch", "variant", "no_torchvision", "no_torchaudio", "python_version", "platform",
-             "allow_cpu", "for_extensions", "installer", "index_strategy", "index_base",
-             "allow_insecure_index")
-    request = plan_request(python=exe, **{name: options[name] for name in names})
+    loaded = load_matrix(options.matrix)
+    machines, labels, exe = machines_for(options.python, list(options.probe_files) or None, gpus=options.gpus)
+    request = plan_request(options, exe)
     return run_resolve(machines, loaded, request, labels), machines, exe
+
+
+def shell_for(shell: str | None, machines: list[Machine], platform: str | None) -> str:
+    """--shell, else the target's own: PowerShell for a Windows plan, POSIX otherwise."""
+    if shell is not None:
+        if shell not in ("posix", "powershell"):
+            raise UsageError(f"unknown shell {shell!r}", "Use --shell posix or --shell powershell.")
+        return shell
+    system = machines[0].os.system if machines and machines[0].os else None
+    windows = (platform or "").startswith("windows") or (platform is None and system == "Windows")
+    return "powershell" if windows else "posix"
+
+
+def explain_no_fit(result: Resolution, json_out: bool) -> NoReturn:
+    """resolve and install explain a no-fit alike: the nearest candidates, the headline, the ways out."""
+    if not json_out:
+        from torchsetup.render import render_resolution
+
+        render_resolution(result, stream="stderr")
+    raise NoFitError(result.error or "no build fits", result.hint)
 
 
 @app.command()
@@ -126,21 +168,27 @@ def resolve(
     index_strategy: IndexStrategyOpt = "extra",
     index_base: IndexBaseOpt = None,
     allow_insecure_index: InsecureOpt = False,
+    shell: ShellOpt = None,
 ) -> None:
-    """Which torch/torchvision/torchaudio build fits, and why every other one does not."""
+    """Which torch/torchvision/torchaudio build fits, and why every other one does not.
+
+    Exit codes: 0 a plan, 2 bad input, 3 no build fits, 5 the environment could not be inspected."""
     from torchsetup.resolve import resolution_document
 
-    result, _, _ = resolve_for(**locals())
+    options = PlanOptions(python, tuple(probe_file or ()), matrix, gpus, torch, variant, no_torchvision,
+                          no_torchaudio, python_version, platform, allow_cpu, for_extensions, installer,
+                          index_strategy, index_base, allow_insecure_index)
+    result, machines, _ = resolve_for(options)
     if json_out:
         emit_json(resolution_document(result))
-    else:
-        from torchsetup.render import render_resolution
-
-        render_resolution(result)
+        if not result.ok:
+            finish(ExitCode.NO_FIT)
+        return
     if not result.ok:
-        if not json_out:
-            _report(result.error or "no build fits", result.hint)
-        finish(3)
+        explain_no_fit(result, json_out)
+    from torchsetup.render import render_resolution
+
+    render_resolution(result, shell=shell_for(shell, machines, platform))
 
 
 # ------------------------------------------------------------------ install
@@ -166,66 +214,76 @@ def install(
     index_base: IndexBaseOpt = None,
     allow_insecure_index: InsecureOpt = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command; change nothing.")] = False,
-    shell: Annotated[str, typer.Option("--shell", help="Quote for posix or powershell.")] = "posix",
+    shell: ShellOpt = None,
     output_format: Annotated[str, typer.Option("--format", help="command or requirements.")] = "command",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No question (CI).")] = False,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip the smoke test afterwards.")] = False,
     timeout: TimeoutOpt = 300.0,
 ) -> None:
-    """Emit (--dry-run) or run the install command for the resolved plan, then verify."""
+    """Emit (--dry-run) or run the install command for the resolved plan, then verify.
+
+    Exit codes: 0 done (or declined), 1 the smoke test failed, 2 bad input, 3 no build fits,
+    4 the install failed and the environment was restored, 5 the environment could not be inspected."""
+    from dataclasses import replace
+
     from torchsetup import quoting
-    from torchsetup.install import install_document, requirements_text, run_install
+    from torchsetup.install import (
+        InstallResult,
+        already_installed,
+        install_document,
+        requirements_text,
+        run_install,
+    )
+    from torchsetup.probe.model import Installed
     from torchsetup.resolve import resolution_document
 
-    if shell not in ("posix", "powershell"):
-        raise UsageError(f"unknown shell {shell!r}", "Use --shell posix or --shell powershell.")
     if output_format not in ("command", "requirements"):
         raise UsageError(f"unknown format {output_format!r}", "Use --format command or requirements.")
     if (probe_file or python_version or platform) and not dry_run:
         raise UsageError("--probe-file, --python-version and --platform plan for another machine; "
                          "nothing can be installed here from that plan",
                          "Add --dry-run to print the command for that machine.")
-    result, machines, exe = resolve_for(**locals())
+    options = PlanOptions(python, tuple(probe_file or ()), matrix, gpus, torch, variant, no_torchvision,
+                          no_torchaudio, python_version, platform, allow_cpu, for_extensions, installer,
+                          index_strategy, index_base, allow_insecure_index)
+    result, machines, exe = resolve_for(options)
+    quoting_for = shell_for(shell, machines, platform)
     if not result.ok or result.plan is None:
         if json_out:
-            emit_json({"schema": "torchsetup.install/1", "ok": False, "action": "failed", "plan": None,
-                       "restored": None, "verify": None, "error": result.error})
-        raise NoFitError(result.error or "no build fits", result.hint)
+            emit_json(install_document(None, None, action="failed", error=result.error))
+        explain_no_fit(result, json_out)
     plan = result.plan
     plan_doc = resolution_document(result)["plan"]
     if dry_run:
         if json_out:
-            emit_json({"schema": "torchsetup.install/1", "ok": True, "action": "dry-run", "plan": plan_doc,
-                       "restored": None, "verify": None, "error": None})
+            emit_json(install_document(InstallResult(True, "dry-run", plan), plan_doc))
         elif output_format == "requirements":
             sys.stdout.write(requirements_text(plan))
         else:
-            sys.stdout.write(quoting.quote(plan.command, shell) + "\n")
+            sys.stdout.write(quoting.quote(plan.command, quoting_for) + "\n")
         return
-    installed = machines[0].installed
-    from torchsetup.install import already_installed
-    from torchsetup.probe.model import Installed
-
-    if not already_installed(plan, installed or Installed()) and not yes:
+    installed = machines[0].installed or Installed()
+    if not already_installed(plan, installed) and not yes:
         if not sys.stdin.isatty():
             raise UsageError("not asking without a terminal: nothing was installed",
                              "Pass --yes to install without a question (CI), or --dry-run to see the command.")
         from torchsetup.render import render_resolution
 
-        render_resolution(result)
-        if not typer.confirm("Install this now?", default=False):
+        render_resolution(result, shell=quoting_for, stream="stderr")  # stdout stays the document's
+        if not typer.confirm("Install this now?", default=False, err=True):
             sys.stderr.write("nothing installed\n")
-            finish(0)
-    outcome = run_install(plan, exe, installed or Installed(),
-                          output=sys.stderr if json_out else None)
-    if outcome.ok and outcome.action == "installed" and not no_verify:
-        from dataclasses import replace
-
+            if json_out:
+                emit_json(install_document(InstallResult(True, "declined", plan), plan_doc))
+            finish(ExitCode.OK)
+    outcome = run_install(plan, exe, installed, output=sys.stderr if json_out else None)
+    if outcome.ok and not no_verify:  # "already installed" is verified too: it may be broken
         from torchsetup.verify import expected_gpus, run_verify, verify_document
 
         report = run_verify(exe, timeout, expect=expected_gpus(machines[0]))
+        failed = "installed, but the smoke test failed" if outcome.action == "installed" else (
+            "already installed, but the smoke test failed")
         outcome = replace(outcome, verify=verify_document(report), ok=report.ok,
-                          error=None if report.ok else "installed, but the smoke test failed")
+                          error=None if report.ok else failed)
     if json_out:
         emit_json(install_document(outcome, plan_doc))
     else:
@@ -235,9 +293,9 @@ def install(
     if outcome.action == "failed":
         if not json_out:
             _report(outcome.error or "the install failed", "The environment was restored; see above.")
-        finish(4)
+        finish(ExitCode.INSTALL_FAILED)
     if not outcome.ok:
-        finish(1)
+        finish(ExitCode.PROBLEM)
 
 
 # ------------------------------------------------------------------ verify and doctor
@@ -262,7 +320,7 @@ def verify(
 
         render_verify(report)
     if not report.ok:
-        finish(1)
+        finish(ExitCode.PROBLEM)
 
 
 @app.command()
@@ -274,6 +332,7 @@ def doctor(
     gpus: GpusOpt = None,
     run_smoke: Annotated[bool, typer.Option("--verify", help="Also run the smoke test.")] = False,
     timeout: TimeoutOpt = 300.0,
+    shell: ShellOpt = None,
 ) -> None:
     """Probe + the installed torch family checked against the machine; findings with the fix."""
     loaded: list[Any] = []
@@ -294,7 +353,7 @@ def doctor(
     from torchsetup.doctor import doctor_document, examine
 
     machine = machines[0]
-    findings = examine(machine, loaded[0], exe, labels[0])
+    findings = examine(machine, loaded[0], exe, labels[0], shell_for(shell, machines, None))
     verify_doc = None
     if run_smoke and not probe_file:
         from torchsetup.doctor_findings import join_devices
@@ -311,7 +370,7 @@ def doctor(
 
         render_doctor(document)
     if not ok:
-        finish(1)
+        finish(ExitCode.PROBLEM)
 
 
 # ------------------------------------------------------------------ matrix
@@ -351,9 +410,9 @@ def matrix_update(
     """Fetch and parse the sources, learn new releases from their wheels, and write the matrix."""
     from torchsetup.matrix import update_matrix
     from torchsetup.matrix.sources import DEFAULT_URLS
-    from torchsetup.matrix.store import default_matrix_path
+    from torchsetup.matrix.store import user_matrix_path
 
-    target = Path(output) if output else default_matrix_path()
+    target = Path(output) if output else user_matrix_path()
     specs = list(sources) if sources else list(DEFAULT_URLS)
     saved = Path(learned_out) if learned_out else None
     if json_out:
@@ -381,7 +440,17 @@ def matrix_update(
 # ------------------------------------------------------------------ entry point
 
 
+def _survive_narrow_encodings() -> None:
+    """A redirected Windows console or PYTHONIOENCODING=ascii cannot print ≥ or —: replace, never crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace" if stream is sys.stderr else "replace")
+
+
 def main(argv: list[str] | None = None) -> None:
+    _survive_narrow_encodings()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
@@ -408,7 +477,9 @@ def main(argv: list[str] | None = None) -> None:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # typer's click errors
             if not exc.format_message().strip():  # bare `torchsetup`: help was shown
                 sys.exit(0)
-            _report(exc.format_message(), "Run `torchsetup COMMAND --help` for usage.")
+            command = next((a for a in args if not a.startswith("-")), None)
+            where = f"torchsetup {command} --help" if command in COMMANDS else "torchsetup --help"
+            _report(exc.format_message(), f"Run `{where}` for usage.")
             sys.exit(UsageError.exit_code)
         _report(f"internal error: {type(exc).__name__}: {exc}",
                 "Re-run with --debug for the traceback and report it.")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from torchsetup.errors import UsageError
+
+if TYPE_CHECKING:
+    from torchsetup.resolve import Request
 
 PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64", "macos-x86_64")
 
@@ -39,17 +44,41 @@ IndexBaseOpt = Annotated[str | None, typer.Option(
     "--index-base", help="Mirror of https://download.pytorch.org/whl ($TORCHSETUP_INDEX_BASE).")]
 InsecureOpt = Annotated[bool, typer.Option("--allow-insecure-index", help="Accept an http:// mirror.")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Smoke test time limit, seconds.")]
+ShellOpt = Annotated[str | None, typer.Option(
+    "--shell", help="Quote commands for posix or powershell (default: the target's OS).")]
 GpusOpt = Annotated[str | None, typer.Option(
     "--gpus", help="Only these GPUs count: NVML indexes or UUIDs, e.g. 0,2 (default: CUDA_VISIBLE_DEVICES).")]
 
 
-def plan_request(*, torch: str | None, variant: str | None, no_torchvision: bool, no_torchaudio: bool,
-                 python_version: str | None, platform: str | None, allow_cpu: bool,
-                 for_extensions: bool, python: str, installer: str, index_strategy: str,
-                 index_base: str | None, allow_insecure_index: bool) -> Any:
+@dataclass(frozen=True)
+class PlanOptions:
+    """What `resolve` and `install` both take: one typed object, built field by field."""
+
+    python: str | None = None
+    probe_files: tuple[str, ...] = ()
+    matrix: str | None = None
+    gpus: str | None = None
+    torch: str | None = None
+    variant: str | None = None
+    no_torchvision: bool = False
+    no_torchaudio: bool = False
+    python_version: str | None = None
+    platform: str | None = None
+    allow_cpu: bool = False
+    for_extensions: bool = False
+    installer: str = "pip"
+    index_strategy: str = "extra"
+    index_base: str | None = None
+    allow_insecure_index: bool = False
+
+
+def plan_request(options: PlanOptions, python: str) -> Request:
     """Options -> a resolve.Request, every option checked (bad ones are exit 2)."""
+    torch, variant, index_base = options.torch, options.variant, options.index_base
+    python_version, platform, installer = options.python_version, options.platform, options.installer
+    index_strategy, allow_insecure_index = options.index_strategy, options.allow_insecure_index
     from torchsetup.command import INSTALLERS, STRATEGIES, CommandOptions, check_index_base
-    from torchsetup.resolve import Request
+    from torchsetup.resolve import Request as Req
 
     base = index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
     check_index_base(base, allow_insecure_index)
@@ -66,9 +95,9 @@ def plan_request(*, torch: str | None, variant: str | None, no_torchvision: bool
         raise UsageError(f"not a Python version: {python_version!r}", "Use e.g. 3.12 or 3.14t.")
     if platform is not None and platform not in PLATFORMS:
         raise UsageError(f"unknown platform {platform!r}", f"Use one of {', '.join(PLATFORMS)}.")
-    return Request(torch=torch, variant=variant, torchvision=not no_torchvision,
-                   torchaudio=not no_torchaudio, python_version=python_version, platform=platform,
-                   allow_cpu=allow_cpu, for_extensions=for_extensions,
+    return Req(torch=torch, variant=variant, torchvision=not options.no_torchvision,
+                   torchaudio=not options.no_torchaudio, python_version=python_version, platform=platform,
+                   allow_cpu=options.allow_cpu, for_extensions=options.for_extensions,
                    command=CommandOptions(python=python, installer=installer, strategy=index_strategy,
                                           index_base=base, allow_insecure_index=allow_insecure_index))
 
@@ -83,6 +112,11 @@ def machines_for(python: str | None, probe_files: list[str] | None,
         machines = [select_gpus(load_probe_file(f), gpus, None) for f in probe_files]
         exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
         return machines, [Path(f).name for f in probe_files], exe
+    if python is None:
+        from torchsetup.probe.interpreter import stale_environments
+
+        for stale in stale_environments():
+            sys.stderr.write(f"torchsetup: warning: {stale}; using {default_python()}\n")
     target = python or default_python()
     machine = probe_machine(target, while_waiting=while_waiting)
     return [select_gpus(machine, gpus, os.environ)], ["this machine"], target

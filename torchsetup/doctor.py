@@ -154,17 +154,18 @@ FIXABLE_BY_REINSTALL = {"torch-not-installed", "cpu-build-on-gpu-machine", "driv
                         "duplicate-install", "interrupted-install"}
 
 
-def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this machine") -> list[Finding]:
+def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this machine",
+            shell: str = "posix") -> list[Finding]:
     """The findings; each error a reinstall cures carries the resolver's plan for this machine."""
     findings = diagnose(machine, matrix, label)
     if not any(f.severity == ERROR and f.code in FIXABLE_BY_REINSTALL for f in findings):
         return findings
     from torchsetup.command import CommandOptions
-    from torchsetup.quoting import posix
+    from torchsetup.quoting import quote
     from torchsetup.resolve import Request, resolve
 
     res = resolve([machine], matrix, Request(command=CommandOptions(python=python)), [label])
-    fix = posix(res.plan.command) if res.plan else None
+    fix = quote(res.plan.command, shell) if res.plan else None
     out = [Finding(f.severity, f.code, f.message, fix if (f.code in FIXABLE_BY_REINSTALL and f.severity == ERROR)
                    else f.fix) for f in findings]
     if res.plan is not None:

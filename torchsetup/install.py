@@ -25,7 +25,7 @@ INSTALL_SCHEMA = "torchsetup.install/1"
 @dataclass(frozen=True)
 class InstallResult:
     ok: bool
-    action: str  # dry-run | installed | already-installed | failed
+    action: str  # dry-run | installed | already-installed | declined | failed
     plan: Plan
     restored: tuple[str, ...] | None = None
     verify: dict[str, Any] | None = None
@@ -180,7 +180,12 @@ def run_install(plan: Plan, python: str, installed: Installed,
                 backup.discard()
 
 
-def install_document(result: InstallResult, plan_doc: dict[str, Any] | None) -> dict[str, Any]:
+def install_document(result: InstallResult | None, plan_doc: dict[str, Any] | None, action: str = "failed",
+                     error: str | None = None) -> dict[str, Any]:
+    """The install document of the contract; `result` None: nothing was planned (a no-fit)."""
+    if result is None:
+        return {"schema": INSTALL_SCHEMA, "ok": False, "action": action, "plan": None, "restored": None,
+                "recovered": [], "verify": None, "error": error}
     return {"schema": INSTALL_SCHEMA, "ok": result.ok, "action": result.action, "plan": plan_doc,
             "restored": list(result.restored) if result.restored is not None else None,
             "recovered": list(result.recovered),

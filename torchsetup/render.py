@@ -124,15 +124,16 @@ class fetch_progress:  # noqa: N801 - used as a context manager
         self._progress.__exit__(None, None, None)
 
 
-def render_resolution(res: Resolution, shell: str = "posix") -> None:
+def render_resolution(res: Resolution, shell: str = "posix", stream: str = "stdout") -> None:
+    out = Console(stderr=True) if stream == "stderr" else console
     plan = res.plan
     rejected = list(res.rejected)
     if plan is not None:
-        console.print(f"[bold green]torch {t(plan.torch)}[/bold green] ({t(plan.label)})"
+        out.print(f"[bold green]torch {t(plan.torch)}[/bold green] ({t(plan.label)})"
                       f"  torchvision {t(plan.torchvision)}  torchaudio {t(plan.torchaudio)}")
-        console.print(Text.assemble(("command: ", "bold"), clean(quote(plan.command, shell))), soft_wrap=True)
+        out.print(Text.assemble(("command: ", "bold"), clean(quote(plan.command, shell))), soft_wrap=True)
         for note in plan.notes:
-            console.print(Text.assemble(("note: ", "yellow"), clean(note)))
+            out.print(Text.assemble(("note: ", "yellow"), clean(note)))
         near = [r for r in rejected if r.torch == plan.torch] or rejected[:6]
     else:
         near = rejected[:10]
@@ -142,7 +143,7 @@ def render_resolution(res: Resolution, shell: str = "posix") -> None:
             table.add_column(col)
         for r in near[:10]:
             table.add_row(Text(clean(r.torch)), Text(clean(r.variant)), Text(clean(r.reason)))
-        console.print(table)
+        out.print(table)
 
 
 def render_install(outcome: InstallResult) -> None:

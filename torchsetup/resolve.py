@@ -51,6 +51,7 @@ class Rejection:
     reason: str
     kind: str = ""
     needs_driver: str | None = None  # a driver this new would lift the rejection
+    kinds: tuple[str, ...] = ()  # every constraint it fails (driver, arch, python, ...), not only the first
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,16 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
     if forced_error:
         return forced_error
     fleet_has_gpu = any(t.gpu_state == GPUS for t in targets)
+    if request.allow_cpu and fleet_has_gpu and not request.variant:
+        # CPU may win only where no GPU build fits: try without it first
+        gpu_only = resolve(machines, matrix, replace(request, allow_cpu=False), labels)
+        if gpu_only.ok and gpu_only.plan is not None:
+            note = "--allow-cpu was not needed: a GPU build fits, so that is the plan"
+            return replace(gpu_only, plan=replace(gpu_only.plan, notes=(*gpu_only.plan.notes, note)))
+        cpu_note = (f"no GPU build fits ({gpu_only.error}); this CPU build runs without the NVIDIA GPU "
+                    "because --allow-cpu was given")
+    else:
+        cpu_note = None
     selection_notes = [note if len(machines) == 1 else f"{label}: {note}"
                        for m, label in zip(machines, names, strict=True) for note in m.gpu_notes]
     unique = list({_signature(t): t for t in targets}.values())
@@ -156,7 +167,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
         if fleet_has_gpu and best[0] == 0 and not request.allow_cpu and not request.variant:
             for _, v, _ in passing:
                 rejected.append(Rejection(release.torch, v.name, "a CPU-only build on a machine "
-                                          "with an NVIDIA GPU (pass --allow-cpu)", "cpu"))
+                                          "with an NVIDIA GPU (pass --allow-cpu)", "cpu", kinds=("cpu",)))
             continue
         for pref, other, _ in passing[1:]:
             rejected.append(Rejection(release.torch, other.name, _why_not(best, pref, variant, other),
@@ -164,7 +175,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
         newer = _newer_fix(rejected, release.torch)
         if newer:
             notes.append(newer)
-        notes = selection_notes + notes
+        notes = selection_notes + notes + ([cpu_note] if cpu_note and variant.cuda is None else [])
         return Resolution(True, make_plan(release, variant, request, notes), tuple(rejected))
     return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets))
 
@@ -194,8 +205,9 @@ def _candidates(matrix: Matrix, release: Release, request: Request, targets: lis
             notes.extend(verdict.notes)
             full = full and verdict.full_support
         if failure is not None:
+            kinds = tuple(dict.fromkeys(f.kind for f in failure.failures))
             rejected.append(Rejection(release.torch, variant.name, failure.failure or "",
-                                      failure.kind or "", failure.needs_driver))
+                                      failure.kind or "", failure.needs_driver, kinds))
         else:
             passing.append((_preference(variant, full, bool(request.variant)), variant, notes))
     return passing
@@ -260,30 +272,76 @@ def _newest_with_kernels(matrix: Matrix, targets: list[Target]) -> str | None:
     return None
 
 
+KIND_WORDS = {"driver": "the NVIDIA driver", "arch": "the GPU's architecture", "python": "the Python version",
+              "glibc": "glibc", "platform": "the platform", "gpu": "no visible GPU",
+              "cpu": "CPU-only on a GPU machine", "extensions": "the local CUDA toolkit", "data": "missing data"}
+
+
 def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
             newest_with_kernels: str | None) -> Resolution:
+    """The constraints no candidate passes in the headline; the nearest candidates (fewest failed
+    constraints) first; each hint a concrete way out with what it gives."""
     if not rejected:
         return Resolution(False, None, (), f"no release matches torch{request.torch or ''}",
                           "Run `torchsetup matrix show` to see the releases.")
-    hints = []
-    driver_fix = next((r for r in rejected if r.needs_driver), None)
-    if driver_fix:
-        hints.append(f"upgrade the NVIDIA driver to ≥ {driver_fix.needs_driver} for torch {driver_fix.torch} "
-                     f"({driver_fix.variant})")
+    # CPU and ROCm builds on an NVIDIA machine are other roads (a flag, other hardware), not near misses
+    real = ([r for r in rejected if r.kind not in ("data", "preference", "cpu")
+             and not r.variant.startswith("rocm")]
+            or [r for r in rejected if r.kind not in ("data", "preference")] or list(rejected))
+    broken = next((t for t in targets if t.gpu_state == UNUSABLE), None)
+    if broken is not None:  # the driver is the blocker: say that, not the first table row
+        return Resolution(False, None, tuple(real), f"no build fits: {broken.label} has an NVIDIA GPU whose "
+                          f"driver cannot be used: {broken.nvidia_error}",
+                          "fix the driver as said above; or --allow-cpu → a CPU-only build that runs without "
+                          "the GPU")
+    kinds_of = {id(r): set(r.kinds or (r.kind,)) for r in real}
+    nearest = sorted(real, key=lambda r: len(kinds_of[id(r)]))
+    every = set.intersection(*kinds_of.values()) if kinds_of else set()
+    if every:
+        why = " and ".join(KIND_WORDS.get(k, k) for k in sorted(every))
+        example = next(r for r in nearest if every & kinds_of[id(r)])
+        error = f"no build fits: every candidate fails on {why} (e.g. torch {example.torch} {example.variant}: " \
+                f"{example.reason})"
+    else:
+        best = nearest[0]
+        why = " and ".join(KIND_WORDS.get(k, k) for k in sorted(kinds_of[id(best)]))
+        error = (f"no build fits: the nearest candidate, torch {best.torch} {best.variant}, fails only on {why}: "
+                 f"{best.reason}")
+    hints = _ways_out(nearest, kinds_of, targets, request)
     if newest_with_kernels:
         hints.append(f"the newest torch with kernels for these GPUs is {newest_with_kernels}")
     elif any(t.gpu_state == GPUS for t in targets):
         hints.append("no torch in the matrix has kernels for every GPU here")
-    if {r.kind for r in rejected if r.kind != "data"} == {"python"}:
-        hints.append("use a Python that release supports (named above) with --python PATH")
-    elif any(t.gpu_state in (GPUS, UNUSABLE) for t in targets) and not request.allow_cpu:
-        hints.append("or pass --allow-cpu for a CPU-only build")
-    first = rejected[0]
-    error = f"no build fits: {first.reason}" if len({r.kind for r in rejected}) == 1 else (
-        f"no build fits ({len(rejected)} candidates rejected; first: torch {first.torch} "
-        f"{first.variant}: {first.reason})")
-    return Resolution(False, None, tuple(rejected), error, "; ".join(hints) or
+    ordered = tuple(nearest) + tuple(r for r in rejected if r not in real)
+    return Resolution(False, None, ordered, error, "; ".join(hints) or
                       "Relax --torch/--variant, or check the probe (torchsetup probe).")
+
+
+def _ways_out(nearest: list[Rejection], kinds_of: dict[int, set[str]], targets: list[Target],
+              request: Request) -> list[str]:
+    hints = []
+    only: dict[str, Rejection] = {}
+    for r in nearest:  # newest first among those failing one constraint alone
+        kinds = kinds_of[id(r)]
+        if len(kinds) == 1:
+            only.setdefault(next(iter(kinds)), r)
+    driver = [r for r in nearest if kinds_of[id(r)] == {"driver"} and r.needs_driver]
+    if driver:
+        newest = max(driver, key=lambda r: _release_key(r.torch))
+        hints.append(f"driver ≥ {newest.needs_driver} → torch {newest.torch} ({newest.variant})")
+    if "python" in only:
+        python = only["python"]
+        hints.append(f"a Python that torch {python.torch} has wheels for ({python.reason}) → torch "
+                     f"{python.torch}, with --python PATH")
+    if "glibc" in only:
+        hints.append(f"a newer glibc → torch {only['glibc'].torch} ({only['glibc'].reason})")
+    if any(t.gpu_state in (GPUS, UNUSABLE) for t in targets) and not request.allow_cpu:
+        hints.append("--allow-cpu → a CPU-only build: torch runs, but without the NVIDIA GPU")
+    return hints
+
+
+def _release_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split(".") if x.isdigit())
 
 
 def _signature(t: Target) -> tuple[Any, ...]:

@@ -103,6 +103,8 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
         state = UNUSABLE  # a driver is there, but nothing answered about GPUs
     elif nv is not None and nv.error and "mismatch" in nv.error:
         state = UNUSABLE
+    elif nv is not None and nv.error and "hung" in nv.error:
+        state = UNUSABLE  # a wedged driver is a reason to stop, not a CPU plan
     elif nv is not None and nv.pci_gpus:
         state = UNUSABLE  # a GPU is on the bus, but no driver answers for it
     else:

@@ -97,11 +97,33 @@ def _cap(text: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def default_matrix_path() -> Path:
+def shipped_matrix_path() -> Path:
     """The installed wheel's copy, else the checkout's data/compat_matrix.json."""
     here = Path(__file__).resolve().parent.parent
     packaged = here / "data" / "compat_matrix.json"
     return packaged if packaged.is_file() else here.parent / "data" / "compat_matrix.json"
+
+
+def user_matrix_path() -> Path:
+    """Where `matrix update` writes without --output: the user's copy, never the package's own file
+    ($TORCHSETUP_HOME, else $XDG_DATA_HOME/torchsetup, else ~/.local/share/torchsetup)."""
+    home = os.environ.get("TORCHSETUP_HOME")
+    if home:
+        return Path(home) / "compat_matrix.json"
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "torchsetup" / "compat_matrix.json"
+
+
+def default_matrix_path() -> Path:
+    """The user's copy when `matrix update` wrote one after this torchsetup was installed, else
+    the shipped file (a copy older than the shipped file is stale: an upgrade brought newer data)."""
+    shipped, user = shipped_matrix_path(), user_matrix_path()
+    try:
+        if user.is_file() and user.stat().st_mtime >= shipped.stat().st_mtime:
+            return user
+    except OSError:
+        pass
+    return shipped
 
 
 MAX_MATRIX = 64 * 1024 * 1024

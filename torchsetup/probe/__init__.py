@@ -15,6 +15,7 @@ from torchsetup.probe import nvml as nvml_mod
 from torchsetup.probe.interpreter import (
     default_python,
     finish_interpreter_probe,
+    stale_environments,
     start_interpreter_probe,
 )
 from torchsetup.probe.model import Machine, NvidiaInfo, OSInfo, machine_from_document
@@ -153,7 +154,7 @@ def probe_machine(
         nvidia=nvidia,
         cuda_toolkit=toolkit,
         installed=facts.installed,
-        warnings=tuple(nv_warnings),
+        warnings=tuple(nv_warnings) + tuple(stale_environments(env) if python is None else ()),
         builds=facts.builds,
         install_problems=facts.install_problems,
     )

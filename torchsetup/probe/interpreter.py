@@ -141,6 +141,14 @@ print(json.dumps({
 """
 
 
+def stale_environments(environ: Mapping[str, str] | None = None) -> list[str]:
+    """VIRTUAL_ENV / CONDA_PREFIX that name a folder without an interpreter (a deleted venv)."""
+    env = os.environ if environ is None else environ
+    bindir, exe = ("Scripts", "python.exe") if sys.platform == "win32" else ("bin", "python")
+    return [f"{var}={env[var]} has no {bindir}/{exe}; it is ignored" for var in ("VIRTUAL_ENV", "CONDA_PREFIX")
+            if env.get(var) and not (Path(env[var]) / bindir / exe).exists()]
+
+
 def default_python(environ: Mapping[str, str] | None = None) -> str:
     """The active virtual environment's, else the active conda environment's, else ours."""
     env = os.environ if environ is None else environ
