@@ -15,21 +15,18 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def build_wheel(dest: Path, name: str, version: str, requires: tuple[str, ...] = (),
-                corrupt: bool = False) -> Path:
-    """A real py3-none-any wheel. `corrupt`: a payload whose CRC fails while pip installs it."""
+def write_wheel(dest: Path, name: str, version: str, files: dict[str, bytes], requires: tuple[str, ...] = (),
+                corrupt: str | None = None) -> Path:
+    """A real py3-none-any wheel holding `files`, with METADATA, WHEEL and a RECORD of hashes.
+    `corrupt`: the member whose CRC fails while pip extracts it."""
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / f"{name}-{version}-py3-none-any.whl"
     info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": f"__version__ = {version!r}\n".encode(),
-        f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                             + "".join(f"Requires-Dist: {r}\n" for r in requires)).encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: torchsetup-tests\nRoot-Is-Purelib: true\n"
-                         b"Tag: py3-none-any\n",
-    }
-    if corrupt:
-        files[f"{name}/payload.bin"] = b"x" * 4096
+    files = {**files,
+             f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                  + "".join(f"Requires-Dist: {r}\n" for r in requires)).encode(),
+             f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: torchsetup-tests\nRoot-Is-Purelib: true\n"
+                              b"Tag: py3-none-any\n"}
     record = "".join(f"{n},{_record_hash(d)},{len(d)}\n" for n, d in files.items()) + f"{info}/RECORD,,\n"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
         for n, d in files.items():
@@ -37,12 +34,21 @@ def build_wheel(dest: Path, name: str, version: str, requires: tuple[str, ...] =
         zf.writestr(f"{info}/RECORD", record)
     if corrupt:
         with zipfile.ZipFile(path) as zf:
-            item = zf.getinfo(f"{name}/payload.bin")
+            item = zf.getinfo(corrupt)
         raw = bytearray(path.read_bytes())
         start = item.header_offset + 30 + len(item.filename.encode()) + len(item.extra)
-        raw[start + 100] ^= 0xFF  # the CRC check fails when pip extracts this member
+        raw[start + min(100, item.file_size - 1)] ^= 0xFF  # the CRC check fails when pip extracts it
         path.write_bytes(bytes(raw))
     return path
+
+
+def build_wheel(dest: Path, name: str, version: str, requires: tuple[str, ...] = (),
+                corrupt: bool = False) -> Path:
+    """A tiny wheel whose module says its version. `corrupt`: a payload that fails while pip installs it."""
+    files = {f"{name}/__init__.py": f"__version__ = {version!r}\n".encode()}
+    if corrupt:
+        files[f"{name}/payload.bin"] = b"x" * 4096
+    return write_wheel(dest, name, version, files, requires, f"{name}/payload.bin" if corrupt else None)
 
 
 class Index:

@@ -4,7 +4,6 @@ site-packages and bin folders equal what they were before. Real pip, real signal
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -13,39 +12,18 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import REPO, isolated_pip_env, make_venv, site_packages
-from localindex import Index, build_wheel
+from localindex import Index, build_wheel, write_wheel
 
 pytestmark = pytest.mark.slow
 
 
 def wheel_with(dest: Path, name: str, version: str, files: dict[str, bytes], requires: tuple[str, ...] = (),
                corrupt: str | None = None) -> Path:
-    """A real wheel with these files; `corrupt`: the member whose CRC fails while pip extracts it."""
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{name}-{version}-py3-none-any.whl"
-    info = f"{name}-{version}.dist-info"
-    files = {**files, f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                                           + "".join(f"Requires-Dist: {r}\n" for r in requires)).encode(),
-             f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    digest = {n: "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode()
-              for n, d in files.items()}
-    record = "".join(f"{n},{digest[n]},{len(d)}\n" for n, d in files.items()) + f"{info}/RECORD,,\n"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        for n, d in files.items():
-            zf.writestr(n, d)
-        zf.writestr(f"{info}/RECORD", record)
-    if corrupt:
-        with zipfile.ZipFile(path) as zf:
-            item = zf.getinfo(corrupt)
-        raw = bytearray(path.read_bytes())
-        raw[item.header_offset + 30 + len(item.filename.encode()) + len(item.extra) + 10] ^= 0xFF
-        path.write_bytes(bytes(raw))
-    return path
+    return write_wheel(dest, name, version, files, requires, corrupt)
 
 
 def many_files(package: str, count: int, tag: str) -> dict[str, bytes]:

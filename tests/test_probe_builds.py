@@ -3,15 +3,13 @@ built here), and the doctor's judgement of it as a whole process."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import isolated_pip_env, make_venv, site_packages
+from localindex import write_wheel
 
 from torchsetup.probe.interpreter import read_interpreter
 
@@ -21,25 +19,11 @@ pytestmark = pytest.mark.slow
 def torch_wheel(dest: Path, version: str, cuda: str | None, name: str = "torch") -> Path:
     """A real wheel shaped like torch's: <name>/version.py saying what the build is, and an
     __init__ that raises, proving nobody imports it."""
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{name}-{version}-py3-none-any.whl"
-    info = f"{name}-{version}.dist-info"
-    files = {
+    return write_wheel(dest, name, version, {
         f"{name}/__init__.py": b"raise RuntimeError('must not be imported')\n",
         f"{name}/version.py": (f"from typing import Optional\n__version__ = '{version}'\ndebug = False\n"
                                f"cuda: Optional[str] = {cuda!r}\ngit_version = '{'ab' * 20}'\n"
-                               "hip: Optional[str] = None\n").encode(),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    digest = {n: "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode()
-              for n, d in files.items()}
-    record = "".join(f"{n},{digest[n]},{len(d)}\n" for n, d in files.items()) + f"{info}/RECORD,,\n"
-    with zipfile.ZipFile(path, "w") as zf:
-        for n, d in files.items():
-            zf.writestr(n, d)
-        zf.writestr(f"{info}/RECORD", record)
-    return path
+                               "hip: Optional[str] = None\n").encode()})
 
 
 @pytest.fixture
