@@ -292,3 +292,12 @@ def test_a_forking_nvidia_smi_cannot_outlive_its_timeout(tmp_path: Path) -> None
     nv, warnings = smi_probe(tmp_path, timeout=1)
     assert time.monotonic() - started < 8
     assert "did not answer within 1 s" in " ".join(warnings)
+
+
+def test_nvml_is_tried_on_native_windows(tmp_path: Path) -> None:
+    """No Linux kernel-module gate on Windows: NVML (nvml.dll) is what answers there."""
+    windows = OSInfo(system="Windows", machine="AMD64", container=False, wsl=False, jetson=False)
+    nv, _ = probe_nvidia(windows, FakeNvml.named("570-rtx5090"), {"PATH": ""}, root=tmp_path, timeout=2)
+    assert nv.source == "nvml" and nv.gpus[0].compute_capability == "12.0"
+    _, warnings = probe_nvidia(windows, None, {"PATH": ""}, root=tmp_path, timeout=2)
+    assert not any("no NVIDIA kernel module loaded" in w for w in warnings)  # the library itself was asked
