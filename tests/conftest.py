@@ -80,3 +80,13 @@ def torch_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if proc.returncode != 0:
         pytest.skip(f"could not install {LOCAL_TORCH[-1]}: {proc.stderr.strip()[-300:]}")
     return python
+
+
+def read_until(fd: int, marker: bytes) -> bytes:
+    """What a terminal (pty controller) shows up to and including `marker`."""
+    seen = b""
+    while marker not in seen:
+        chunk = os.read(fd, 4096)
+        assert chunk, seen
+        seen += chunk
+    return seen

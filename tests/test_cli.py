@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, read_until
 
 PROBES = Path(__file__).parent / "fixtures" / "probes"
 
@@ -22,11 +22,7 @@ def test_install_json_at_a_terminal_asks_on_stderr_and_prints_one_document(bare_
                               str(bare_venv), "--torch", "==2.5.1", "--variant", "cpu"],
                              stdin=terminal, stdout=subprocess.PIPE, stderr=terminal, env=env)
     os.close(terminal)
-    seen = b""
-    while b"Install this now?" not in seen:
-        chunk = os.read(controller, 4096)
-        assert chunk, seen
-        seen += chunk
+    seen = read_until(controller, b"Install this now?")
     os.write(controller, b"n\n")
     out, _ = child.communicate(timeout=60)
     assert child.returncode == 0

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from torchsetup.cli_options import select_gpus
 from torchsetup.doctor import diagnose, examine
 from torchsetup.matrix import load_matrix
 from torchsetup.probe.model import machine_from_document
 from torchsetup.resolve import Request, resolve
+from torchsetup.visible import select_gpus
 
 PROBES = Path(__file__).parent / "fixtures" / "probes"
 MATRIX = load_matrix()

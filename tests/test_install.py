@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import isolated_pip_env, make_venv
+from conftest import isolated_pip_env, make_venv, read_until
 from localindex import Index, build_wheel
 
 pytestmark = pytest.mark.slow
@@ -179,11 +179,7 @@ def test_at_a_terminal_it_asks_first_and_no_changes_nothing(venv: Path, indexes)
          "==2.5.1", "--variant", "cpu", "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index"],
         stdin=terminal, stdout=terminal, stderr=terminal, env=env)
     os.close(terminal)
-    seen = b""
-    while b"Install this now?" not in seen:
-        chunk = os.read(controller, 4096)
-        assert chunk, seen
-        seen += chunk
+    seen = read_until(controller, b"Install this now?")
     os.write(controller, b"n\n")
     while True:
         try:

@@ -74,14 +74,13 @@ class PlanOptions:
 
 def plan_request(options: PlanOptions, python: str) -> Request:
     """Options -> a resolve.Request, every option checked (bad ones are exit 2)."""
-    torch, variant, index_base = options.torch, options.variant, options.index_base
-    python_version, platform, installer = options.python_version, options.platform, options.installer
-    index_strategy, allow_insecure_index = options.index_strategy, options.allow_insecure_index
     from torchsetup.command import INSTALLERS, STRATEGIES, CommandOptions, check_index_base
-    from torchsetup.resolve import Request as Req
+    from torchsetup.resolve import Request as PlanRequest
 
-    base = index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
-    check_index_base(base, allow_insecure_index)
+    installer, index_strategy = options.installer, options.index_strategy
+    python_version, platform = options.python_version, options.platform
+    base = options.index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
+    check_index_base(base, options.allow_insecure_index)
     if installer == "auto":
         import shutil
 
@@ -95,11 +94,11 @@ def plan_request(options: PlanOptions, python: str) -> Request:
         raise UsageError(f"not a Python version: {python_version!r}", "Use e.g. 3.12 or 3.14t.")
     if platform is not None and platform not in PLATFORMS:
         raise UsageError(f"unknown platform {platform!r}", f"Use one of {', '.join(PLATFORMS)}.")
-    return Req(torch=torch, variant=variant, torchvision=not options.no_torchvision,
-                   torchaudio=not options.no_torchaudio, python_version=python_version, platform=platform,
-                   allow_cpu=options.allow_cpu, for_extensions=options.for_extensions,
-                   command=CommandOptions(python=python, installer=installer, strategy=index_strategy,
-                                          index_base=base, allow_insecure_index=allow_insecure_index))
+    return PlanRequest(torch=options.torch, variant=options.variant, torchvision=not options.no_torchvision,
+                       torchaudio=not options.no_torchaudio, python_version=python_version, platform=platform,
+                       allow_cpu=options.allow_cpu, for_extensions=options.for_extensions,
+                       command=CommandOptions(python=python, installer=installer, strategy=index_strategy,
+                                              index_base=base, allow_insecure_index=options.allow_insecure_index))
 
 
 def machines_for(python: str | None, probe_files: list[str] | None,
@@ -107,6 +106,7 @@ def machines_for(python: str | None, probe_files: list[str] | None,
     """The machines to plan for, their labels, and the interpreter the command names. Only the GPUs
     torch will use count: --gpus, else (for this machine, not a recorded one) CUDA_VISIBLE_DEVICES."""
     from torchsetup.probe import default_python, load_probe_file, probe_machine
+    from torchsetup.visible import select_gpus
 
     if probe_files:
         machines = [select_gpus(load_probe_file(f), gpus, None) for f in probe_files]
@@ -120,23 +120,3 @@ def machines_for(python: str | None, probe_files: list[str] | None,
     target = python or default_python()
     machine = probe_machine(target, while_waiting=while_waiting)
     return [select_gpus(machine, gpus, os.environ)], ["this machine"], target
-
-
-def select_gpus(machine: Any, option: str | None, environ: Any) -> Any:
-    from dataclasses import replace
-
-    from torchsetup import visible
-
-    gpus = machine.nvidia.gpus if machine.nvidia else ()
-    selection: visible.GpuSelection | None
-    if option is not None:
-        selection = visible.from_option(gpus, option)
-    elif environ is not None:
-        selection = visible.from_environment(gpus, environ.get("CUDA_VISIBLE_DEVICES"),
-                                             environ.get("CUDA_DEVICE_ORDER"))
-    else:
-        selection = None
-    if selection is None:
-        return machine
-    return replace(machine, gpu_selection=selection.indexes, gpu_notes=selection.notes,
-                   gpus_hidden_from_torch=selection.hides_all)

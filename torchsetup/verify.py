@@ -13,11 +13,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torchsetup import children
 from torchsetup.children import KILL_GRACE
 from torchsetup.errors import EnvironmentUnusable, UsageError
+
+if TYPE_CHECKING:
+    from torchsetup.probe.model import Machine
 
 VERIFY_SCHEMA = "torchsetup.verify/1"
 SMOKE_SCRIPT = Path(__file__).with_name("smoke_script.py")
@@ -46,13 +49,13 @@ def check_timeout(timeout: float) -> float:
     return timeout
 
 
-def expected_gpus(machine: Any) -> tuple[str, ...]:
+def expected_gpus(machine: Machine) -> tuple[str, ...]:
     """The GPU kinds a machine has, as the probe found them without torch: a CUDA build that
     cannot use them fails the smoke test instead of passing on the CPU."""
     from torchsetup.probe.pci import gpu_kinds
 
     kinds = list(gpu_kinds())
-    nv = getattr(machine, "nvidia", None)
+    nv = machine.nvidia
     if nv is not None and (nv.gpus or nv.pci_gpus) and "nvidia" not in kinds:
         kinds.insert(0, "nvidia")
     return tuple(kinds)

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from torchsetup.cudarules import parse_visible_devices
 from torchsetup.errors import UsageError
-from torchsetup.probe.model import Gpu
+from torchsetup.probe.model import Gpu, Machine
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,19 @@ def _selection(gpus: tuple[Gpu, ...], chosen: list[Gpu], shown: str, notes: list
         notes.insert(0, f"{shown}: only {', '.join(f'GPU {g.index} ({g.name})' for g in chosen)} count; hidden: "
                         + ", ".join(f"GPU {g.index} ({g.name})" for g in hidden))
     return GpuSelection(tuple(g.index for g in chosen), tuple(notes))
+
+
+def select_gpus(machine: Machine, option: str | None, environ: Mapping[str, str] | None) -> Machine:
+    """The machine with only the GPUs torch will use marked: `option` (--gpus) first, else
+    CUDA_VISIBLE_DEVICES from `environ` (None for a recorded machine: this one's variables say
+    nothing about it)."""
+    gpus = machine.nvidia.gpus if machine.nvidia else ()
+    selection: GpuSelection | None = None
+    if option is not None:
+        selection = from_option(gpus, option)
+    elif environ is not None:
+        selection = from_environment(gpus, environ.get("CUDA_VISIBLE_DEVICES"), environ.get("CUDA_DEVICE_ORDER"))
+    if selection is None:
+        return machine
+    return replace(machine, gpu_selection=selection.indexes, gpu_notes=selection.notes,
+                   gpus_hidden_from_torch=selection.hides_all)
