@@ -12,6 +12,8 @@ from pathlib import Path
 
 from conftest import REPO, read_until
 
+from torchsetup import documents
+
 PROBES = Path(__file__).parent / "fixtures" / "probes"
 
 
@@ -27,7 +29,7 @@ def test_install_json_at_a_terminal_asks_on_stderr_and_prints_one_document(bare_
     out, _ = child.communicate(timeout=60)
     assert child.returncode == 0
     document = json.loads(out)  # stdout holds the one document, nothing else
-    assert document["schema"] == "torchsetup.install/1" and document["action"] == "declined"
+    assert document["schema"] == documents.INSTALL and document["action"] == "declined"
     assert document["plan"]["torch"] == "2.5.1" and document["ok"] is True
     assert b"torch 2.5.1" in seen  # the plan was shown on the terminal, not on stdout
 

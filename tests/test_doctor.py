@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from torchsetup import documents
 from torchsetup.doctor import diagnose, examine
 from torchsetup.matrix import load_matrix
 from torchsetup.probe.model import machine_from_document
@@ -226,7 +227,7 @@ def test_cli_doctor_carries_the_fix_from_the_resolver(run_cli, tmp_path: Path) -
     proc = run_cli("doctor", "--json", "--probe-file", str(f))
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
-    assert set(doc) == {"schema", "ok", "probe", "findings"} and doc["schema"] == "torchsetup.doctor/1"
+    assert set(doc) == {"schema", "ok", "probe", "findings"} and doc["schema"] == documents.DOCTOR
     arch = next(x for x in doc["findings"] if x["code"] == "gpu-arch-not-in-build")
     assert set(arch) == {"severity", "code", "message", "fix"}
     assert arch["fix"] == ("/usr/bin/python3 -m pip install torch==2.11.0+cu128 torchvision==0.26.0+cu128 "

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from torchsetup import cudarules
-from torchsetup.verify import run_verify, verify_document
+from torchsetup.documents import verify_document
+from torchsetup.verify import run_verify
 
 pytestmark = pytest.mark.slow
 FAKE = Path(__file__).parent / "fake_cuda"

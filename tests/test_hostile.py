@@ -159,7 +159,7 @@ def test_requirements_output_holds_only_options_and_pins(run_cli) -> None:
 
 
 def test_credentials_are_masked_in_messages_and_sources(tmp_path: Path, server: str) -> None:
-    from torchsetup.matrix import update_matrix
+    from torchsetup.matrix.update import update_matrix
 
     secret = server.replace("http://", "http://alice:s3cret@")
     with pytest.raises(EnvironmentUnusable) as info:

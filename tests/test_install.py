@@ -11,6 +11,8 @@ import pytest
 from conftest import isolated_pip_env, make_venv, read_until
 from localindex import Index, build_wheel
 
+from torchsetup import documents
+
 pytestmark = pytest.mark.slow
 
 
@@ -243,7 +245,7 @@ def test_a_failing_smoke_test_after_install_is_exit_1(run_cli, venv: Path, index
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["action"] == "installed" and doc["ok"] is False  # installed, but it is no real torch
-    assert doc["verify"]["schema"] == "torchsetup.verify/1" and doc["verify"]["ok"] is False
+    assert doc["verify"]["schema"] == documents.VERIFY and doc["verify"]["ok"] is False
     assert installed(venv)["torch"] == "2.5.1+cpu"
 
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO, SOURCES
 
 from torchsetup.errors import EnvironmentUnusable
-from torchsetup.matrix import load_matrix, update_matrix
+from torchsetup.matrix import load_matrix
 from torchsetup.matrix.companions import exact_pin
 from torchsetup.matrix.enrich import (
     parse_markdown_listing,
@@ -19,6 +19,7 @@ from torchsetup.matrix.enrich import (
     torch_requirement,
 )
 from torchsetup.matrix.scrape import count_release_headings, parse_previous_versions
+from torchsetup.matrix.update import update_matrix
 
 KR = SOURCES / "previous-versions.pytorch-kr-mirror.md"
 UPSTREAM = SOURCES / "previous-versions.md"

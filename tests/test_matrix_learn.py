@@ -14,9 +14,10 @@ from conftest import SOURCES
 from rangeserver import RangeServer
 
 from torchsetup.errors import EnvironmentUnusable
-from torchsetup.matrix import load_matrix, update_matrix
+from torchsetup.matrix import load_matrix
 from torchsetup.matrix.learn import peek
 from torchsetup.matrix.sources import KNOWN
+from torchsetup.matrix.update import update_matrix
 from torchsetup.matrix.wheelpeek import RangeReader, parse_version_py
 
 LOCAL_TORCH = sorted(Path("/opt/wheels").glob("torch-2.13.0+cpu-*.whl"))

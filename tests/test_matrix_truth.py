@@ -20,8 +20,7 @@ from torchsetup import cuda
 from torchsetup.command import CommandOptions
 from torchsetup.doctor import diagnose, identify
 from torchsetup.matrix import load_matrix
-from torchsetup.probe import load_probe_file
-from torchsetup.probe.model import Installed, Machine, machine_from_document
+from torchsetup.probe.model import Installed, Machine, load_probe_file, machine_from_document
 from torchsetup.resolve import Request, resolve
 
 MATRIX = load_matrix()

@@ -13,8 +13,9 @@ import pytest
 from conftest import SOURCES
 
 from torchsetup.errors import EnvironmentUnusable
-from torchsetup.matrix import load_matrix, update_matrix
+from torchsetup.matrix import load_matrix
 from torchsetup.matrix.sources import fetch_url
+from torchsetup.matrix.update import update_matrix
 
 PAGE = (SOURCES / "previous-versions.pytorch-kr-mirror.md").read_bytes()
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import site_packages
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from torchsetup import documents
 from torchsetup.probe.interpreter import read_interpreter
 
 PROBE_KEYS = {"schema", "os", "python", "nvidia", "cuda_toolkit", "installed", "builds", "install_problems",
@@ -40,7 +45,7 @@ def test_probe_json_is_the_document_alone(run_cli, bare_venv: Path) -> None:
     proc = run_cli("probe", "--json", "--python", str(bare_venv))
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert set(doc) == PROBE_KEYS and doc["schema"] == "torchsetup.probe/1"
+    assert set(doc) == PROBE_KEYS and doc["schema"] == documents.PROBE
     assert set(doc["nvidia"]) - {"pci_gpus"} == {"driver_version", "cuda_driver_version", "source", "gpus",
                                                  "error"}
     assert set(doc["os"]) == {"system", "machine", "libc", "wsl", "container", "jetson"}
@@ -119,3 +124,51 @@ def test_version_and_bare_help(run_cli) -> None:
     assert version.returncode == 0 and version.stdout.strip() == f"torchsetup {__version__}"
     bare = run_cli()
     assert bare.returncode == 0 and "probe" in bare.stdout and "doctor" in bare.stdout
+
+
+# The interpreter child writes its JSON without importing json (start-up cost); the encoder it runs
+# is the text below, exec'd here exactly as the child runs it, and its output is read by json.
+def _child_encoder():  # type: ignore[no-untyped-def]
+    from torchsetup.probe.interpreter import _ENCODE
+
+    namespace: dict[str, object] = {}
+    exec(_ENCODE, namespace)  # noqa: S102 - the child's own code, as it runs there
+    return namespace["encode"]
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(st.characters(codec=None), max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_the_child_encoder_writes_json_that_reads_back_the_same(value: object) -> None:
+    text = _child_encoder()(value)
+    assert text.isascii()  # the child's stdout may be a narrow console
+    assert json.loads(text) == value
+
+
+def test_the_child_reads_version_py_as_text_in_every_spelling(tmp_path: Path) -> None:
+    """Spellings seen in real torch/version.py files, and lines that must not be taken."""
+    site = tmp_path / 'sit\u00e9 "q" \\ \U0001d11e'  # the location comes back through the child's encoder
+    (site / "torch").mkdir(parents=True)
+    (site / "torch-2.1.0.dist-info").mkdir()
+    (site / "torch-2.1.0.dist-info" / "METADATA").write_text("Name: torch\nVersion: 2.1.0\n\n")
+    (site / "torch" / "version.py").write_text(
+        "from typing import Optional\n"
+        "__all__ = ['__version__', 'debug', 'cuda', 'git_version', 'hip']\n"
+        "if False:\n    cuda = '99.9'\n"  # indented: not the module's own value
+        "__version__ = \"2.1.0+cu121\"\ndebug = False\n"
+        "cuda: Optional[str] = '12.1'\ngit_version = 'abc'\nhip: Optional[str] = None\n"
+        "cuda = '11.8'\n")  # a second assignment: the first one counts, as it did with the regex
+    script = f"import sys; sys.path.insert(0, {str(site)!r})\n"
+    from torchsetup.probe.interpreter import _SCRIPT
+
+    proc = subprocess.run([sys.executable, "-c", script + _SCRIPT], capture_output=True, text=True, timeout=60,
+                          check=True)
+    build = json.loads(proc.stdout)["builds"]["torch"]
+    assert (build["version"], build["cuda"], build["hip"], build["git_version"], build["cuda_known"]) == (
+        "2.1.0+cu121", "12.1", None, "abc", True)
+    assert build["location"] == str(site)

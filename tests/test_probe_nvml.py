@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fakenvml import FakeNvml
 
-from torchsetup.probe import probe_nvidia
+from torchsetup.probe.machine import probe_nvidia
 from torchsetup.probe.model import OSInfo
 from torchsetup.probe.nvml import cuda_version_from_int, read_nvml
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fakenvml import FakeNvml
 
-from torchsetup.probe import probe_machine
+from torchsetup.probe.machine import probe_machine
 from torchsetup.probe.system import has_nvidia_device_nodes, is_container, is_jetson, is_wsl
 from torchsetup.probe.toolkit import read_toolkit
 

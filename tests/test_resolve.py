@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from torchsetup import cuda
+from torchsetup import cuda, documents
+from torchsetup.documents import resolve_document
 from torchsetup.matrix import load_matrix
-from torchsetup.probe import load_probe_file
-from torchsetup.resolve import Request, resolution_document, resolve
+from torchsetup.probe.model import load_probe_file
+from torchsetup.resolve import Request, resolve
 
 PROBES = Path(__file__).parent / "fixtures" / "probes"
 MATRIX = load_matrix()
@@ -172,9 +173,9 @@ def test_old_release_uses_the_form_its_page_gives() -> None:
 
 
 def test_resolve_document_keys() -> None:
-    doc = resolution_document(plan_for("rtx5090-570"))
+    doc = resolve_document(plan_for("rtx5090-570"))
     assert set(doc) == {"schema", "ok", "plan", "rejected", "error"}
-    assert doc["schema"] == "torchsetup.resolve/1"
+    assert doc["schema"] == documents.RESOLVE
     assert set(doc["plan"]) == {"torch", "torchvision", "torchaudio", "variant", "index_url",
                                 "command", "notes"}
     assert set(doc["rejected"][0]) == {"torch", "variant", "reason"}

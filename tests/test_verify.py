@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import make_venv, site_packages
 
+from torchsetup import documents
 from torchsetup.verify import run_verify
 
 pytestmark = pytest.mark.slow
@@ -45,7 +46,7 @@ def test_verify_passes_on_the_real_cpu_build(torch_venv: Path, run_cli) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
     assert set(doc) >= {"schema", "ok", "torch", "cuda_available", "devices", "checks"}
-    assert doc["schema"] == "torchsetup.verify/1" and doc["ok"] is True
+    assert doc["schema"] == documents.VERIFY and doc["ok"] is True
     assert doc["torch"].endswith("+cpu") and doc["cuda_available"] is False
     assert doc["cuda_unavailable_reason"] == "CPU-only build"
     names = [c["name"] for c in doc["checks"]]

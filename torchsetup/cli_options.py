@@ -1,19 +1,23 @@
-"""Options shared by several commands, and turning them into a Request and machines."""
+"""What the commands share: option types, PlanOptions turned into a Request and machines, the
+shell a command is quoted for, and writing the one JSON document or the exit code."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from torchsetup.errors import UsageError
+from torchsetup.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
+    from torchsetup.probe.model import Machine
     from torchsetup.resolve import Request
 
 PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64", "macos-x86_64")
@@ -102,21 +106,43 @@ def plan_request(options: PlanOptions, python: str) -> Request:
 
 
 def machines_for(python: str | None, probe_files: list[str] | None,
-                 while_waiting: Any = None, gpus: str | None = None) -> tuple[list[Any], list[str], str]:
+                 while_waiting: Callable[[], object] | None = None,
+                 gpus: str | None = None) -> tuple[list[Machine], list[str], str]:
     """The machines to plan for, their labels, and the interpreter the command names. Only the GPUs
     torch will use count: --gpus, else (for this machine, not a recorded one) CUDA_VISIBLE_DEVICES."""
-    from torchsetup.probe import default_python, load_probe_file, probe_machine
+    from torchsetup.probe.model import load_probe_file
     from torchsetup.visible import select_gpus
 
     if probe_files:
         machines = [select_gpus(load_probe_file(f), gpus, None) for f in probe_files]
         exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
         return machines, [Path(f).name for f in probe_files], exe
-    if python is None:
-        from torchsetup.probe.interpreter import stale_environments
+    from torchsetup.probe.interpreter import default_python, stale_environments
+    from torchsetup.probe.machine import probe_machine
 
+    if python is None:
         for stale in stale_environments():
             sys.stderr.write(f"torchsetup: warning: {stale}; using {default_python()}\n")
     target = python or default_python()
     machine = probe_machine(target, while_waiting=while_waiting)
     return [select_gpus(machine, gpus, os.environ)], ["this machine"], target
+
+
+def shell_for(shell: str | None, machines: list[Machine], platform: str | None) -> str:
+    """--shell, else the target's own: PowerShell for a Windows plan, POSIX otherwise."""
+    if shell is not None:
+        if shell not in ("posix", "powershell"):
+            raise UsageError(f"unknown shell {shell!r}", "Use --shell posix or --shell powershell.")
+        return shell
+    system = machines[0].os.system if machines and machines[0].os else None
+    windows = (platform or "").startswith("windows") or (platform is None and system == "Windows")
+    return "powershell" if windows else "posix"
+
+
+def emit_json(document: dict[str, Any]) -> None:
+    """The one document of a --json command: nothing else goes to stdout."""
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def finish(code: ExitCode) -> NoReturn:
+    raise typer.Exit(int(code))

@@ -8,7 +8,6 @@ rule that cannot be evaluated is a `not-checked` warning, never a silent pass.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -24,12 +23,11 @@ from torchsetup.doctor_findings import (
     verdict_findings,
 )
 from torchsetup.matrix.store import Matrix, Release, Variant
-from torchsetup.probe.model import Build, Machine, machine_to_document
+from torchsetup.probe.model import Build, Machine
 from torchsetup.rules import check_variant, target_from_machine
 
-DOCTOR_SCHEMA = "torchsetup.doctor/1"
-__all__ = ["Finding", "ERROR", "WARNING", "INFO", "diagnose", "examine", "doctor_document", "identify",
-           "InstalledTorch", "DOCTOR_SCHEMA"]
+__all__ = ["Finding", "ERROR", "WARNING", "INFO", "diagnose", "examine", "identify",
+           "InstalledTorch"]
 
 
 @dataclass(frozen=True)
@@ -190,16 +188,3 @@ def _release_key(version: str) -> Version:
         return Version(_base(version))
     except InvalidVersion:
         return Version("0")
-
-
-def doctor_document(machine: Machine, findings: list[Finding],
-                    verify: dict[str, Any] | None = None) -> dict[str, Any]:
-    ok = not any(f.severity == ERROR for f in findings) and (verify is None or bool(verify["ok"]))
-    document: dict[str, Any] = {
-        "schema": DOCTOR_SCHEMA, "ok": ok, "probe": machine_to_document(machine),
-        "findings": [{"severity": f.severity, "code": f.code, "message": f.message, "fix": f.fix}
-                     for f in findings]}
-    if verify is not None:
-        document["verify"] = verify
-    return document
-

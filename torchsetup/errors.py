@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit codes of the outside contract (contract.md)."""
+
+    OK = 0
+    PROBLEM = 1  # doctor error findings, verify failed
+    USAGE = 2  # bad usage or bad input
+    NO_FIT = 3
+    INSTALL_FAILED = 4  # and what was rolled back is reported
+    UNUSABLE = 5  # the environment could not be inspected
+
 
 class TorchsetupError(Exception):
     """Something the user can act on: a message, a hint, and the exit code of contract.md."""
 
-    exit_code = 5
+    exit_code: int = ExitCode.UNUSABLE
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
@@ -17,22 +30,22 @@ class TorchsetupError(Exception):
 class UsageError(TorchsetupError):
     """Bad usage or bad input (exit 2)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class NoFitError(TorchsetupError):
     """No build fits this machine with these constraints (exit 3)."""
 
-    exit_code = 3
+    exit_code = ExitCode.NO_FIT
 
 
 class InstallFailed(TorchsetupError):
     """The install failed; what was rolled back is in the message (exit 4)."""
 
-    exit_code = 4
+    exit_code = ExitCode.INSTALL_FAILED
 
 
 class EnvironmentUnusable(TorchsetupError):
     """The environment could not be inspected: interpreter missing, matrix unusable (exit 5)."""
 
-    exit_code = 5
+    exit_code = ExitCode.UNUSABLE

@@ -19,8 +19,6 @@ from torchsetup.errors import EnvironmentUnusable, UsageError
 from torchsetup.probe.model import Installed
 from torchsetup.resolve import Plan
 
-INSTALL_SCHEMA = "torchsetup.install/1"
-
 
 @dataclass(frozen=True)
 class InstallResult:
@@ -178,15 +176,3 @@ def run_install(plan: Plan, python: str, installed: Installed,
         finally:
             if not keep_backup:
                 backup.discard()
-
-
-def install_document(result: InstallResult | None, plan_doc: dict[str, Any] | None, action: str = "failed",
-                     error: str | None = None) -> dict[str, Any]:
-    """The install document of the contract; `result` None: nothing was planned (a no-fit)."""
-    if result is None:
-        return {"schema": INSTALL_SCHEMA, "ok": False, "action": action, "plan": None, "restored": None,
-                "recovered": [], "verify": None, "error": error}
-    return {"schema": INSTALL_SCHEMA, "ok": result.ok, "action": result.action, "plan": plan_doc,
-            "restored": list(result.restored) if result.restored is not None else None,
-            "recovered": list(result.recovered),
-            "verify": result.verify, "error": result.error}

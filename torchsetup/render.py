@@ -1,114 +1,92 @@
-"""Renderers for people (rich). Imported only when output goes to a person.
-
-Every piece of text that comes from outside (paths, GPU names, error strings, versions, install
-lines) is shown as text: rich markup in it is escaped and control characters (terminal escape
-sequences) are dropped, so `[old]` stays visible and `[/` cannot break the view.
-"""
+"""Renderers for people: plain lines and aligned tables (`textout`), imported only when output goes
+to a person. Text from outside is cleaned of terminal control sequences; there is no markup to
+escape (`[old]` is just text)."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
 from torchsetup.quoting import quote
+from torchsetup.textout import Out, clean
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from torchsetup.install import InstallResult
     from torchsetup.matrix.store import Matrix, Release
     from torchsetup.probe.model import Machine
     from torchsetup.resolve import Resolution
     from torchsetup.verify import VerifyReport
 
-console = Console()
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
+def _out(stream: str = "stdout") -> Out:
+    import sys
 
-def clean(value: object) -> str:
-    """Outside text without terminal control sequences."""
-    return _CONTROL.sub("", "—" if value is None else str(value))
-
-
-def t(value: object) -> str:
-    """Outside text, safe inside a markup string."""
-    return escape(clean(value))
-
-
-def _dash(value: object) -> str:
-    return t(value)
+    return Out(sys.stderr if stream == "stderr" else sys.stdout)
 
 
 def render_machine(machine: Machine) -> None:
+    out = _out()
     o, p, nv, tk, inst = machine.os, machine.python, machine.nvidia, machine.cuda_toolkit, machine.installed
-    top = Table.grid(padding=(0, 2))
-    top.add_column(style="bold")
-    top.add_column()
+    rows: list[tuple[str, str]] = []
     if o is not None:
         flags = [name for name, on in (("WSL", o.wsl), ("container", o.container), ("Jetson", o.jetson)) if on]
-        top.add_row("OS", Text(f"{clean(o.system)} {clean(o.machine)}, {clean(o.libc)}"
-                               + (f" ({', '.join(flags)})" if flags else "")))
+        rows.append(("OS", f"{clean(o.system)} {clean(o.machine)}, {clean(o.libc)}"
+                           + (f" ({', '.join(flags)})" if flags else "")))
     if p is not None:
-        top.add_row("Python", Text(f"{clean(p.version)}{' free-threaded' if p.free_threaded else ''}"
-                                   f"  {clean(p.executable)}"))
+        rows.append(("Python", f"{clean(p.version)}{' free-threaded' if p.free_threaded else ''}"
+                               f"  {clean(p.executable)}"))
     if nv is not None:
         if nv.driver_version:
-            top.add_row("NVIDIA driver", Text(f"{clean(nv.driver_version)} (CUDA {clean(nv.cuda_driver_version)})"
-                                              f"  via {clean(nv.source)}"))
+            rows.append(("NVIDIA driver", f"{clean(nv.driver_version)} (CUDA {clean(nv.cuda_driver_version)})"
+                                          f"  via {clean(nv.source)}"))
         else:
-            top.add_row("NVIDIA driver", Text("not found", style="red"))
+            rows.append(("NVIDIA driver", "not found"))
         if nv.error:
-            top.add_row("", Text(clean(nv.error), style="yellow"))
+            rows.append(("", clean(nv.error)))
     if tk is None:
         unknown = "unknown (not in the probe document)"
-        top.add_row("CUDA toolkit", "not found" if machine.toolkit_probed else unknown)
+        rows.append(("CUDA toolkit", "not found" if machine.toolkit_probed else unknown))
     else:
-        top.add_row("CUDA toolkit", Text(f"{clean(tk.version)} ({clean(tk.nvcc or tk.home)})"))
+        rows.append(("CUDA toolkit", f"{clean(tk.version)} ({clean(tk.nvcc or tk.home)})"))
     if inst is not None:
-        top.add_row("Installed", Text(f"torch {clean(inst.torch)}, torchvision {clean(inst.torchvision)}, "
-                                      f"torchaudio {clean(inst.torchaudio)}"))
+        rows.append(("Installed", f"torch {clean(inst.torch)}, torchvision {clean(inst.torchvision)}, "
+                                  f"torchaudio {clean(inst.torchaudio)}"))
     for name, build in (machine.builds or {}).items():
         if build is not None:
             what = build.variant or "build unknown"
             source = f"conda {build.conda_build}" if build.conda_build else clean(build.installer)
-            where = f"from {source}, {clean(build.location)}"
-            top.add_row(f"  {name}", Text(f"{clean(build.version)}: {what} ({where})"))
-    for problem in machine.install_problems or ():
-        top.add_row("", Text(clean(problem), style="red"))
-    console.print(top)
+            rows.append((f"  {name}", f"{clean(build.version)}: {what} (from {source}, {clean(build.location)})"))
+    rows.extend(("", clean(problem)) for problem in machine.install_problems or ())
+    out.table(("", ""), rows, header=False)
     if nv is not None and nv.gpus:
-        table = Table(title="GPUs", title_justify="left")
-        for col in ("#", "name", "capability", "memory", "MIG", "UUID"):
-            table.add_column(col)
+        gpu_rows = []
         for g in nv.gpus:
             mem = f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "—"
             mig = "—" if g.mig is None else ("on" if g.mig else "off")
-            table.add_row(str(g.index), Text(clean(g.name)), Text(clean(g.compute_capability)), mem, mig,
-                          Text(clean(g.uuid)))
-        console.print(table)
+            gpu_rows.append((str(g.index), clean(g.name), clean(g.compute_capability), mem, mig, clean(g.uuid)))
+        out.table(("#", "name", "capability", "memory", "MIG", "UUID"), gpu_rows, title="GPUs")
     for warning in machine.warnings:
-        console.print(Text.assemble(("warning: ", "yellow"), clean(warning)))
+        out.line(out.style("warning: ", "yellow"), clean(warning))
 
 
 def render_matrix(matrix: Matrix, releases: list[Release]) -> None:
-    table = Table(title=Text(f"{len(releases)} releases  ({clean(matrix.path)})"), title_justify="left")
-    for col in ("torch", "torchvision", "torchaudio", "variants", "python (linux-x86_64)"):
-        table.add_column(col)
+    rows = []
     for r in releases:
         linux = r.wheels.get("linux-x86_64")
         py = f"{linux.python[0]}–{linux.python[-1]}" if linux and linux.python else "unknown"
         names = sorted({v.name for v in r.variants}) or ["unknown"]
-        table.add_row(*(Text(clean(x)) for x in (r.torch, r.torchvision, r.torchaudio, " ".join(names), py)))
-    console.print(table)
+        rows.append((clean(r.torch), clean(r.torchvision), clean(r.torchaudio), " ".join(names), py))
+    _out().table(("torch", "torchvision", "torchaudio", "variants", "python (linux-x86_64)"), rows,
+                 title=f"{len(releases)} releases  ({clean(matrix.path)})")
 
 
 class fetch_progress:  # noqa: N801 - used as a context manager
-    """A transient progress line on stderr while sources are fetched."""
+    """A transient progress line on stderr while sources are fetched (rich, loaded only here)."""
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[str], None]:
+        from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn
 
         self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
@@ -118,104 +96,104 @@ class fetch_progress:  # noqa: N801 - used as a context manager
         return self._update
 
     def _update(self, what: str) -> None:
-        self._progress.update(self._task, description=f"fetching {t(what)}")
+        from rich.markup import escape
 
-    def __exit__(self, *exc: object) -> None:
+        self._progress.update(self._task, description=f"fetching {escape(clean(what))}")
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self._progress.__exit__(None, None, None)
 
 
 def render_resolution(res: Resolution, shell: str = "posix", stream: str = "stdout") -> None:
-    out = Console(stderr=True) if stream == "stderr" else console
+    out = _out(stream)
     plan = res.plan
     rejected = list(res.rejected)
     if plan is not None:
-        out.print(f"[bold green]torch {t(plan.torch)}[/bold green] ({t(plan.label)})"
-                      f"  torchvision {t(plan.torchvision)}  torchaudio {t(plan.torchaudio)}")
-        out.print(Text.assemble(("command: ", "bold"), clean(quote(plan.command, shell))), soft_wrap=True)
+        out.line(out.style(f"torch {clean(plan.torch)}", "bold green"), f" ({clean(plan.label)})",
+                 f"  torchvision {clean(plan.torchvision)}  torchaudio {clean(plan.torchaudio)}")
+        out.line(out.style("command: ", "bold"), clean(quote(plan.command, shell)))
         for note in plan.notes:
-            out.print(Text.assemble(("note: ", "yellow"), clean(note)))
+            out.line(out.style("note: ", "yellow"), clean(note))
         near = [r for r in rejected if r.torch == plan.torch] or rejected[:6]
     else:
         near = rejected[:10]
     if near:
-        table = Table(title="nearest alternatives and why they lost", title_justify="left")
-        for col in ("torch", "variant", "reason"):
-            table.add_column(col)
-        for r in near[:10]:
-            table.add_row(Text(clean(r.torch)), Text(clean(r.variant)), Text(clean(r.reason)))
-        out.print(table)
+        out.table(("torch", "variant", "reason"), [(r.torch, r.variant, r.reason) for r in near[:10]],
+                  title="nearest alternatives and why they lost")
 
 
 def render_install(outcome: InstallResult) -> None:
+    out = _out()
     plan = outcome.plan
     what = f"torch {clean(plan.torch)} ({clean(plan.label)})"
     for line in outcome.recovered:
-        console.print(Text(clean(line), style="yellow"))
+        out.line(out.style(clean(line), "yellow"))
     if outcome.action == "already-installed":
-        console.print(Text.assemble(("already installed: ", "green"), f"{what}; nothing to do"))
+        out.line(out.style("already installed: ", "green"), f"{what}; nothing to do")
     elif outcome.action == "installed":
-        console.print(Text.assemble(("installed ", "green"), what))
+        out.line(out.style("installed ", "green"), what)
     elif outcome.action == "failed":
-        console.print(Text.assemble(("install failed: ", "red"), clean(outcome.error or "")))
+        out.line(out.style("install failed: ", "red"), clean(outcome.error or ""))
         for line in outcome.restored or ():
-            console.print(Text(f"  restored: {clean(line)}"))
+            out.line(f"  restored: {clean(line)}")
     if outcome.verify:
         render_verify_document(outcome.verify, brief=True)
 
 
 def render_verify(report: VerifyReport) -> None:
-    from torchsetup.verify import verify_document
+    from torchsetup.documents import verify_document
 
     render_verify_document(verify_document(report))
 
 
 def render_verify_document(document: dict[str, Any], brief: bool = False) -> None:
+    out = _out()
     ok = bool(document.get("ok"))
-    head = "[bold green]OK[/bold green]" if ok else "[bold red]FAILED[/bold red]"
-    available = "yes" if document.get("cuda_available") else f"no ({t(document.get('cuda_unavailable_reason'))})"
-    console.print(("smoke test " if brief else "") + f"{head}  torch {t(document.get('torch'))}, "
-                  f"CUDA available: {available}")
+    head = out.style("OK", "bold green") if ok else out.style("FAILED", "bold red")
+    reason = clean(document.get("cuda_unavailable_reason"))
+    available = "yes" if document.get("cuda_available") else f"no ({reason})"
+    out.line("smoke test " if brief else "", head, f"  torch {clean(document.get('torch'))}, "
+             f"CUDA available: {available}")
     failing = [c for c in document.get("checks", []) if not c["ok"]]
     checks = failing if brief else document.get("checks", [])
     if not checks and not any(d.get("error") for d in document.get("devices", [])):
         return
-    table = Table()
-    for col in ("check", "result", "seconds", "detail"):
-        table.add_column(col)
-    for check in checks:
-        table.add_row(Text(clean(check["name"])), Text("ok", "green") if check["ok"] else Text("fail", "red"),
-                      f"{check['seconds']:.3f}", Text(clean(check["detail"])))
-    for device in document.get("devices", []):
-        if device.get("error"):
-            table.add_row(f"cuda:{device['index']} arch", Text("fail", "red"), "", Text(clean(device["error"])))
-    console.print(table)
+    rows = [(check["name"], "ok" if check["ok"] else "fail", f"{check['seconds']:.3f}", check["detail"])
+            for check in checks]
+    rows += [(f"cuda:{device['index']} arch", "fail", "", device["error"])
+             for device in document.get("devices", []) if device.get("error")]
+    out.table(("check", "result", "seconds", "detail"), rows)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def render_doctor(document: dict[str, Any]) -> None:
+    out = _out()
     findings = document["findings"]
     errors = [f for f in findings if f["severity"] == "error"]
     unchecked = [f for f in findings if f["code"] == "not-checked"]
     warnings = [f for f in findings if f["severity"] == "warning" and f["code"] != "not-checked"]
     if errors:
-        count = "1 problem" if len(errors) == 1 else f"{len(errors)} problems"
-        console.print(f"[bold red]{count}[/bold red] with this torch install"
-                      + (f"; {len(unchecked)} thing(s) could not be checked" if unchecked else ""))
+        out.line(out.style(_count(len(errors), "problem"), "bold red"), " with this torch install",
+                 f"; {_count(len(unchecked), 'thing')} could not be checked" if unchecked else "")
     elif unchecked:
-        console.print(f"[bold yellow]no problem found, but {len(unchecked)} thing(s) could not be checked"
-                      "[/bold yellow] (listed below): this is not a clean bill of health")
+        head = f"no problem found, but {_count(len(unchecked), 'thing')} could not be checked"
+        out.line(out.style(head, "bold yellow"), " (listed below): this is not a clean bill of health")
     elif warnings:
-        console.print(f"[bold yellow]works, with {len(warnings)} warning(s)[/bold yellow]")
+        out.line(out.style(f"works, with {_count(len(warnings), 'warning')}", "bold yellow"))
     else:
-        console.print("[bold green]healthy[/bold green]: every check passed"
-                      + (f" ({len(findings)} note(s))" if findings else ""))
+        out.line(out.style("healthy", "bold green"), ": every check passed",
+                 f" ({_count(len(findings), 'note')})" if findings else "")
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
     for f in findings:
-        colour = colours.get(f["severity"], "white")
-        console.print(Text.assemble((f["severity"], colour), " ", (f["code"], "bold"), ": ", clean(f["message"])))
+        out.line(out.style(f["severity"], colours.get(f["severity"], "")), " ", out.style(f["code"], "bold"),
+                 ": ", clean(f["message"]))
     if document.get("verify") is not None:
-        console.print()
+        out.line()
         render_verify_document(document["verify"])
-    fixes = list(dict.fromkeys(f["fix"] for f in findings if f["fix"]))
-    for fix in fixes:
-        console.print("\nfix:")
-        console.print(Text(clean(fix)), soft_wrap=True)
+    for fix in dict.fromkeys(f["fix"] for f in findings if f["fix"]):
+        out.line("\nfix:")
+        out.line(clean(fix))

@@ -13,7 +13,6 @@ from torchsetup.matrix.view import parse_spec
 from torchsetup.probe.model import Machine
 from torchsetup.rules import GPUS, UNUSABLE, Target, Verdict, check_variant, target_from_machine
 
-RESOLVE_SCHEMA = "torchsetup.resolve/1"
 JETPACK = ("Jetson (aarch64 + Tegra) needs NVIDIA's JetPack builds of torch, not the desktop "
            "wheels: see https://docs.nvidia.com/deeplearning/frameworks/install-pytorch-jetson-platform/")
 
@@ -350,17 +349,4 @@ def _signature(t: Target) -> tuple[Any, ...]:
             t.container, t.nvidia_error)
 
 
-def resolution_document(res: Resolution) -> dict[str, Any]:
-    plan = None
-    if res.plan is not None:
-        p = res.plan
-        plan = {"torch": p.torch, "torchvision": p.torchvision, "torchaudio": p.torchaudio,
-                "variant": p.variant, "index_url": p.index_url, "command": list(p.command),
-                "notes": list(p.notes)}
-    return {"schema": RESOLVE_SCHEMA, "ok": res.ok, "plan": plan,
-            "rejected": [{"torch": r.torch, "variant": r.variant, "reason": r.reason}
-                         for r in res.rejected],
-            "error": res.error}
-
-
-__all__ = ["Request", "Plan", "Rejection", "Resolution", "resolve", "resolution_document", "cuda"]
+__all__ = ["Request", "Plan", "Rejection", "Resolution", "resolve", "cuda"]

@@ -22,7 +22,6 @@ from torchsetup.errors import EnvironmentUnusable, UsageError
 if TYPE_CHECKING:
     from torchsetup.probe.model import Machine
 
-VERIFY_SCHEMA = "torchsetup.verify/1"
 SMOKE_SCRIPT = Path(__file__).with_name("smoke_script.py")
 
 
@@ -135,9 +134,3 @@ def _report(lines: list[tuple[float, str]], stderr: list[str], code: int | None,
         name, began = pending if pending else ("smoke test", lines[0][0] if lines else ended)
         report.checks.append({"name": name, "ok": False, "detail": why, "seconds": round(ended - began, 3)})
     return report
-
-
-def verify_document(report: VerifyReport) -> dict[str, Any]:
-    return {"schema": VERIFY_SCHEMA, "ok": report.ok, "torch": report.torch,
-            "cuda_available": report.cuda_available, "cuda_unavailable_reason": report.reason,
-            "cuda": report.cuda, "hip": report.hip, "devices": report.devices, "checks": report.checks}

@@ -9,10 +9,10 @@ from typing import Any
 
 from packaging.version import Version
 
+from torchsetup.documents import MATRIX as MATRIX_SCHEMA
 from torchsetup.matrix import archlists, companions, enrich, knowledge, pypibuilds
 from torchsetup.matrix.companions import CompanionEvidence, Pairing
 from torchsetup.matrix.scrape import PageRelease, parse_previous_versions
-from torchsetup.matrix.store import MATRIX_SCHEMA
 
 
 @dataclass(frozen=True)

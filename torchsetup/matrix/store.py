@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from torchsetup.documents import MATRIX as MATRIX_SCHEMA
 from torchsetup.errors import EnvironmentUnusable
-
-MATRIX_SCHEMA = "torchsetup.matrix/1"
 
 
 @dataclass(frozen=True)
@@ -130,23 +128,11 @@ MAX_MATRIX = 64 * 1024 * 1024
 
 
 def load_matrix(path: str | Path | None = None) -> Matrix:
+    from torchsetup.jsonfile import read_json_file
+
     file = Path(path) if path else default_matrix_path()
-    hint = ("Regenerate it with `torchsetup matrix update`, or pass a good file with --matrix.")
-    try:
-        if not file.is_file():
-            raise EnvironmentUnusable(f"{file}: cannot read the matrix: not a regular file", hint)
-        with file.open("rb") as handle:
-            raw = handle.read(MAX_MATRIX + 1)
-    except OSError as exc:
-        raise EnvironmentUnusable(f"{file}: cannot read the matrix: {exc.strerror}", hint) from exc
-    if len(raw) > MAX_MATRIX:
-        raise EnvironmentUnusable(f"{file}: larger than 64 MiB: not a matrix", hint)
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
-        raise EnvironmentUnusable(f"{file}: truncated or corrupt matrix ({reason})", hint) from exc
-    return parse_matrix(data, str(file))
+    hint = "Regenerate it with `torchsetup matrix update`, or pass a good file with --matrix."
+    return parse_matrix(read_json_file(file, "matrix", MAX_MATRIX, hint, EnvironmentUnusable), str(file))
 
 
 def parse_matrix(data: Any, where: str) -> Matrix:
@@ -255,6 +241,8 @@ def write_atomically(path: Path, document: dict[str, Any]) -> None:
 
 
 def write_text_atomically(path: Path, text: str) -> None:
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from typing import TYPE_CHECKING
 
 from torchsetup.errors import UsageError
 from torchsetup.matrix.store import Matrix, Release
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 
 def parse_spec(spec: str | None) -> SpecifierSet | None:
     if spec is None:
         return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # ~5 ms: only when --torch is given
+
     text = spec.strip()
     if not text:
         raise UsageError("--torch is empty", "Use a PEP 440 specifier such as '==2.5.1' or '>=2.4,<2.7'.")
@@ -32,18 +35,3 @@ def select_releases(matrix: Matrix, spec: str | None) -> list[Release]:
         raise UsageError(f"no release in the matrix matches {spec!r}",
                          f"The matrix covers {matrix.releases[-1].torch} to {matrix.releases[0].torch}.")
     return chosen
-
-
-def matrix_document(matrix: Matrix, releases: list[Release]) -> dict[str, Any]:
-    return {
-        "schema": "torchsetup.matrix/1",
-        "matrix": matrix.path,
-        "generated_at": matrix.generated_at,
-        "releases": [
-            {"torch": r.torch, "torchvision": r.torchvision, "torchaudio": r.torchaudio,
-             "torchaudio_note": r.torchaudio_note, "source": r.source, "unknown": list(r.unknown),
-             "variants": [{"name": v.name, "platforms": list(v.platforms), "index_url": v.index_url,
-                           "form": v.form, "source": v.source} for v in r.variants],
-             "python": {k: list(w.python) for k, w in r.wheels.items()}}
-            for r in releases],
-    }

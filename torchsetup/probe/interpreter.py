@@ -31,8 +31,33 @@ class InterpreterFacts:
 # sys.path (what importlib.metadata does, without importing it: ~30 ms less per probe), and each
 # package says what it is in its own files: torch/version.py (cuda, hip, git_version), the
 # dist-info's INSTALLER, conda-meta/*.json. Nothing of the family is ever imported.
+_ENCODE = r"""
+def encode(value):  # JSON (ASCII only) without importing json: ~4 ms less per probe
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        out = []
+        for ch in value:
+            code = ord(ch)
+            if ch in '"\\':
+                out.append("\\" + ch)
+            elif 0x20 <= code < 0x7f:
+                out.append(ch)
+            elif code > 0xffff:
+                code -= 0x10000
+                out.append("\\u%04x\\u%04x" % (0xd800 + (code >> 10), 0xdc00 + (code & 0x3ff)))
+            else:
+                out.append("\\u%04x" % code)
+        return '"' + "".join(out) + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(encode(str(k)) + ": " + encode(v) for k, v in value.items()) + "}"
+    return "[" + ", ".join(encode(v) for v in value) + "]"
+"""
+
 _SCRIPT = r"""
-import sys, os, json, sysconfig, re
+import sys, os
 FAMILY = ("torch", "torchvision", "torchaudio")
 found = dict((n, []) for n in FAMILY)
 stash = []
@@ -77,15 +102,23 @@ def version_py(entry, package):
     except OSError:
         return None
     out = {}
-    for key in ("__version__", "cuda", "hip", "git_version"):
-        m = re.search(r"^%s\s*(?::[^=\n]*)?=\s*(?:'([^'\n]*)'|\"([^\"\n]*)\"|(None))" % re.escape(key),
-                      text, re.M)
-        if m:
-            out[key] = m.group(1) if m.group(1) is not None else m.group(2)
+    for line in text.splitlines():  # `cuda: Optional[str] = '12.8'`, `__version__ = "2.8.0"`, `hip = None`
+        if line[:1].isspace():
+            continue
+        key, eq, value = line.partition("=")
+        key = key.split(":", 1)[0].strip()
+        if not eq or key not in ("__version__", "cuda", "hip", "git_version") or key in out:
+            continue
+        value = value.strip()
+        if value == "None":
+            out[key] = None
+        elif len(value) >= 2 and value[0] in "'\"" and value[0] in value[1:]:
+            out[key] = value[1:value.index(value[0], 1)]
     return out
 conda = {}
 meta_dir = os.path.join(sys.prefix, "conda-meta")
 if os.path.isdir(meta_dir):
+    import json
     for f in os.listdir(meta_dir):
         parts = f[:-5].rsplit("-", 2) if f.endswith(".json") else []
         owner = {"pytorch": "torch", "torch": "torch"}.get(parts[0], parts[0]) if len(parts) == 3 else None
@@ -130,10 +163,15 @@ for name in FAMILY:
 for path in stash:
     problems.append("interrupted-install: %s was left by an interrupted pip run (pip moves the old "
                     "files there while it replaces a package)" % path)
-print(json.dumps({
+""" + _ENCODE + r"""if hasattr(sys, "abiflags"):
+    free_threaded = "t" in sys.abiflags
+else:  # Windows before 3.14 has no abiflags
+    import sysconfig
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+print(encode({
     "executable": sys.executable,
     "version": "%d.%d.%d" % sys.version_info[:3],
-    "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+    "free_threaded": free_threaded,
     "installed": dict((n, found[n][0][2] if found[n] else None) for n in FAMILY),
     "builds": builds,
     "install_problems": problems,

@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from torchsetup.documents import PROBE
 from torchsetup.errors import UsageError
 
-PROBE_SCHEMA = "torchsetup.probe/1"
 NVIDIA_SOURCES = ("nvml", "nvidia-smi", "procfs", "file", "none")
 
 
@@ -167,41 +167,6 @@ def parse_capability(text: str | None) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-# ---------------------------------------------------------------- to JSON
-
-
-def machine_to_document(machine: Machine) -> dict[str, Any]:
-    doc: dict[str, Any] = {"schema": PROBE_SCHEMA}
-    if machine.os is not None:
-        doc["os"] = _fields(machine.os)
-    if machine.python is not None:
-        doc["python"] = _fields(machine.python)
-    if machine.nvidia is not None:
-        nv = machine.nvidia
-        doc["nvidia"] = {
-            "driver_version": nv.driver_version,
-            "cuda_driver_version": nv.cuda_driver_version,
-            "source": nv.source,
-            "gpus": [_fields(g) for g in nv.gpus],
-            "error": nv.error,
-        }
-        if nv.pci_gpus is not None:
-            doc["nvidia"]["pci_gpus"] = nv.pci_gpus
-    doc["cuda_toolkit"] = _fields(machine.cuda_toolkit) if machine.cuda_toolkit else None
-    if machine.installed is not None:
-        doc["installed"] = _fields(machine.installed)
-    if machine.builds is not None:
-        doc["builds"] = {name: _fields(b) if b is not None else None for name, b in machine.builds.items()}
-    if machine.install_problems is not None:
-        doc["install_problems"] = list(machine.install_problems)
-    doc["warnings"] = list(machine.warnings)
-    return doc
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
-
-
 # ---------------------------------------------------------------- from JSON
 
 
@@ -249,8 +214,8 @@ def machine_from_document(data: Any, source: str) -> Machine:
     r = _Reader(source)
     doc = r.obj(data, "document")
     schema = doc.get("schema")
-    if schema != PROBE_SCHEMA:
-        raise r.fail("schema", f"expected {PROBE_SCHEMA!r}, got {schema!r}")
+    if schema != PROBE:
+        raise r.fail("schema", f"expected {PROBE!r}, got {schema!r}")
 
     os_info = None
     if doc.get("os") is not None:
@@ -370,3 +335,14 @@ def machine_from_document(data: Any, source: str) -> Machine:
         install_problems=tuple(problems) if problems is not None else None,
         toolkit_probed="cuda_toolkit" in doc,
     )
+
+
+MAX_PROBE_FILE = 4 * 1024 * 1024
+
+
+def load_probe_file(path: str) -> Machine:
+    """A recorded probe document (`torchsetup probe --json > FILE`), validated."""
+    from torchsetup.jsonfile import read_json_file
+
+    hint = "Record a probe document with `torchsetup probe --json > FILE`."
+    return machine_from_document(read_json_file(path, "probe file", MAX_PROBE_FILE, hint, UsageError), path)

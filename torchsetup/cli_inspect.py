@@ -1,0 +1,120 @@
+"""The inspecting commands: `probe` (what this machine is), `verify` (the smoke test) and `doctor`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from torchsetup.cli_options import (
+    GpusOpt,
+    JsonOpt,
+    MatrixOpt,
+    ProbeFileOpt,
+    PythonOpt,
+    ShellOpt,
+    TimeoutOpt,
+    emit_json,
+    finish,
+    machines_for,
+    shell_for,
+)
+from torchsetup.errors import ExitCode
+
+if TYPE_CHECKING:
+    from torchsetup.matrix.store import Matrix
+
+
+def probe(
+    json_out: JsonOpt = False,
+    python: PythonOpt = None,
+    probe_file: ProbeFileOpt = None,
+) -> None:
+    """What this machine is: OS, libc, Python, NVIDIA driver, GPUs, CUDA toolkit, installed torch."""
+    from torchsetup.documents import probe_document
+    from torchsetup.probe.model import load_probe_file
+
+    if probe_file:
+        machine = load_probe_file(probe_file)
+    else:
+        from torchsetup.probe.machine import probe_machine
+
+        machine = probe_machine(python)
+    if json_out:
+        emit_json(probe_document(machine))
+    else:
+        from torchsetup.render import render_machine
+
+        render_machine(machine)
+
+
+def verify(
+    json_out: JsonOpt = False,
+    python: PythonOpt = None,
+    timeout: TimeoutOpt = 300.0,
+) -> None:
+    """Smoke-test the torch installed in the target interpreter (the GPU when there is one)."""
+    from torchsetup.documents import verify_document
+    from torchsetup.probe.interpreter import default_python
+    from torchsetup.probe.pci import gpu_kinds
+    from torchsetup.verify import run_verify
+
+    report = run_verify(python or default_python(), timeout, expect=gpu_kinds())
+    if json_out:
+        emit_json(verify_document(report))
+    else:
+        from torchsetup.render import render_verify
+
+        render_verify(report)
+    if not report.ok:
+        finish(ExitCode.PROBLEM)
+
+
+def doctor(
+    json_out: JsonOpt = False,
+    python: PythonOpt = None,
+    probe_file: ProbeFileOpt = None,
+    matrix: MatrixOpt = None,
+    gpus: GpusOpt = None,
+    run_smoke: Annotated[bool, typer.Option("--verify", help="Also run the smoke test.")] = False,
+    timeout: TimeoutOpt = 300.0,
+    shell: ShellOpt = None,
+) -> None:
+    """Probe + the installed torch family checked against the machine; findings with the fix."""
+    loaded: list[Matrix] = []
+
+    def prepare() -> None:  # runs while the target interpreter answers the probe
+        from torchsetup.matrix import load_matrix
+
+        loaded.append(load_matrix(matrix))
+        import torchsetup.doctor
+        import torchsetup.resolve  # noqa: F401
+
+        if not json_out:
+            import torchsetup.render  # noqa: F401
+
+    machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, prepare, gpus)
+    if not loaded:
+        prepare()
+    from torchsetup.doctor import examine
+    from torchsetup.documents import doctor_document, verify_document
+
+    machine = machines[0]
+    findings = examine(machine, loaded[0], exe, labels[0], shell_for(shell, machines, None))
+    verify_doc = None
+    if run_smoke and not probe_file:
+        from torchsetup.doctor_findings import join_devices
+        from torchsetup.verify import expected_gpus, run_verify
+
+        verify_doc = verify_document(run_verify(exe, timeout, expect=expected_gpus(machine)))
+        findings += join_devices(verify_doc["devices"], machine.nvidia.gpus if machine.nvidia else ())
+    document = doctor_document(machine, findings, verify_doc)
+    ok = document["ok"]
+    if json_out:
+        emit_json(document)
+    else:
+        from torchsetup.render import render_doctor
+
+        render_doctor(document)
+    if not ok:
+        finish(ExitCode.PROBLEM)

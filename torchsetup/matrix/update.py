@@ -1,0 +1,113 @@
+"""matrix update: read the sources, learn new releases from their wheels, write the matrix atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from torchsetup.errors import EnvironmentUnusable, UsageError
+from torchsetup.matrix.store import load_matrix, parse_matrix, write_atomically, write_text_atomically
+
+if TYPE_CHECKING:
+    from torchsetup.fetch import Fetched
+    from torchsetup.matrix.build import Inputs
+
+@dataclass(frozen=True)
+class LearnedSummary:
+    """One wheel `matrix update` read a release's build from, and what that cost."""
+
+    torch: str
+    platform: str
+    build: str
+    requests: int
+    bytes_read: int
+    wheel_size: int | None
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    output: str
+    releases: int
+    added: tuple[str, ...]
+    lost: tuple[str, ...]
+    newest: str
+    learned: tuple[LearnedSummary, ...] = ()
+
+
+def update_matrix(specs: list[str], output: Path, force: bool = False,
+                  fetch: Callable[[str], Fetched] | None = None,
+                  progress: Callable[[str], None] | None = None,
+                  now: datetime | None = None, learn: bool = True,
+                  learned_out: Path | None = None, allow_insecure: bool = False) -> UpdateResult:
+    """Fetch/read, parse, learn new releases from their wheels, sanity-check against the current
+    file, then write atomically."""
+    from torchsetup.matrix.build import build_matrix
+    from torchsetup.matrix.sources import collect
+
+    if output.is_dir():
+        raise UsageError(f"--output {output} is a folder", "Give the path of the matrix file to write.")
+    inputs = collect(specs, fetch, progress, allow_insecure)
+    learned: tuple[LearnedSummary, ...] = ()
+    if learn:
+        learned = _learn_new_releases(inputs, progress, learned_out, allow_insecure)
+    stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    try:
+        document = build_matrix(inputs, stamp)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        named = ", ".join(src.file for src in inputs.sources())
+        raise UsageError(f"an input has an unexpected shape ({type(exc).__name__}: {str(exc)[:200]}); "
+                         f"inputs: {named[:300]}",
+                         "Pass the files `matrix update` knows (see data/sources/README.md).") from exc
+    new = parse_matrix(document, "the rebuilt matrix")  # the result must load
+    old_versions: set[str] = set()
+    if output.exists():
+        try:
+            old_versions = {r.torch for r in load_matrix(output).releases}
+        except EnvironmentUnusable:
+            old_versions = set()  # an unusable old file may be replaced
+    new_versions = {r.torch for r in new.releases}
+    from packaging.version import Version
+
+    lost = tuple(sorted(old_versions - new_versions, key=Version))
+    if lost and not force:
+        raise EnvironmentUnusable(
+            f"the rebuilt matrix would lose {len(lost)} release(s) the current one has "
+            f"({', '.join(lost[:5])}{'...' if len(lost) > 5 else ''}); {output} left untouched",
+            "Check the sources, or pass --force to accept the smaller matrix.")
+    write_atomically(output, document)
+    return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - old_versions, key=Version)),
+                        lost, new.releases[0].torch, learned)
+
+
+def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,
+                        learned_out: Path | None, allow_insecure: bool) -> tuple[LearnedSummary, ...]:
+    """When torch's index listing was fetched (not a saved copy) and no learned-builds file was
+    given, read the builds of the releases no knowledge row covers out of their wheels."""
+    from torchsetup.matrix import learn
+    from torchsetup.matrix.build import SourceInput
+    from torchsetup.matrix.pypibuilds import build_name
+
+    torch_index = inputs.pypi_simple.get("torch")
+    if torch_index is None or inputs.learned is not None or "://" not in torch_index[0].file:
+        return ()  # a saved copy is rebuilt offline: only a fetched listing is learned from
+    try:
+        document, read = learn.learn(torch_index[1], progress, allow_insecure=allow_insecure)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise EnvironmentUnusable(f"{torch_index[0].file}: torch's index listing has an unexpected shape "
+                                  f"({type(exc).__name__}: {str(exc)[:200]})", "Retry later.") from exc
+    if not read:
+        return ()
+    text = learn.document_text(document)
+    inputs.learned = (SourceInput("learned-builds", "Builds read out of new torch wheels by `matrix update`",
+                                  "torch/version.py and METADATA of each wheel (range requests; URL per entry)",
+                                  "learned-builds.json", datetime.now(timezone.utc).date().isoformat(), text),
+                      document)
+    if learned_out is not None:
+        write_text_atomically(learned_out, text)
+    return tuple(LearnedSummary(version, w.platform, build_name(w.cuda, w.hip), w.requests, w.bytes_read,
+                                w.size)
+                 for version, platforms in document["learned_builds"].items()
+                 for w in read if w.url in {p["wheel"] for p in platforms.values()} and w.platform in platforms)
