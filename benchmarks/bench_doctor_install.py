@@ -1,4 +1,12 @@
-"""Wall time of `doctor` (no --verify) and of a no-op `install --yes` re-run, as whole processes."""
+"""Wall time of `doctor` (no --verify), `probe --json` and a no-op `install --yes` re-run, as whole
+processes with bytecode (as an installed package runs); and the cost of reading the arch list out of
+a torch library (the interpreter child does it for CUDA builds).
+
+    python benchmarks/bench_doctor_install.py [PATH/TO/libtorch_python.so]
+
+Without the argument, the library of the CPU torch in the interpreter named by
+$TORCHSETUP_BENCH_TORCH_PYTHON is used when there is one (a CPU build has no arch string: the
+whole file is scanned, the worst case)."""
 
 from __future__ import annotations
 
@@ -10,22 +18,43 @@ import venv
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import report, time_process  # noqa: E402
+from _timing import report, time_call, time_process  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def arch_scan(library: Path) -> None:
+    from torchsetup.probe.interpreter import _ARCH_SCAN
+
+    namespace: dict[str, object] = {}
+    exec(_ARCH_SCAN, namespace)  # the child's own code
+    scan = namespace["arch_flags"]
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "torch" / "lib").mkdir(parents=True)
+        (Path(tmp) / "torch" / "lib" / "libtorch_python.so").symlink_to(library)
+        found = scan(tmp)  # type: ignore[operator]
+        size = library.stat().st_size / 1e6
+        report(f"arch scan of {library.name} ({size:.0f} MB): {found}", time_call(lambda: scan(tmp), runs=9),  # type: ignore[operator]
+               target_ms=50)
 
 
 def main() -> None:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    cli = [sys.executable, "-m", "torchsetup"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as installed: bytecode
+    env["PYTHONPATH"] = str(REPO)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "torchsetup")], env=env, check=False)
+    script = Path(sys.executable).parent / "torchsetup"  # the console script, as users run it
+    cli = [str(script)] if script.exists() else [sys.executable, "-m", "torchsetup"]
     report("python -c pass (interpreter start, for scale)", time_process([sys.executable, "-c", "pass"]))
-    report("doctor (this machine, no --verify)", time_process([*cli, "doctor"], env=env), target_ms=200)
+    report("doctor (this machine, no --verify)", time_process([*cli, "doctor"], env=env), target_ms=150)
+    report("probe --json (this machine, builds read)", time_process([*cli, "probe", "--json"], env=env),
+           target_ms=100)
     report("doctor --json --probe-file (recorded machine)",
            time_process([*cli, "doctor", "--json", "--probe-file",
-                         str(REPO / "tests/fixtures/probes/rtx5090-570.json")], env=env), target_ms=200)
+                         str(REPO / "tests/fixtures/probes/rtx5090-570.json")], env=env), target_ms=150)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "venv"
-        venv.EnvBuilder(with_pip=False).create(target)
+        venv.EnvBuilder(with_pip=True).create(target)  # install refuses an environment without pip
         python = str(target / "bin" / "python")
         purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                  capture_output=True, text=True, check=True).stdout.strip()
@@ -37,6 +66,16 @@ def main() -> None:
         probe = subprocess.run(argv, capture_output=True, text=True, env=env)
         print(f"no-op install said: {probe.stdout.strip() or probe.stderr.strip()}")
         report("install --yes re-run (already installed)", time_process(argv, env=env), target_ms=1000)
+    library = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+    torch_python = os.environ.get("TORCHSETUP_BENCH_TORCH_PYTHON")
+    if library is None and torch_python:
+        purelib = subprocess.run([torch_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        library = Path(purelib) / "torch" / "lib" / "libtorch_python.so"
+    if library is not None and library.exists():
+        arch_scan(library)
+    else:
+        print("arch scan: no torch library given (pass its path, or set TORCHSETUP_BENCH_TORCH_PYTHON)")
 
 
 if __name__ == "__main__":

@@ -96,3 +96,50 @@ def test_install_explains_a_no_fit_as_resolve_does(run_cli) -> None:
     assert proc.returncode == 3
     assert "nearest alternatives" in proc.stderr and "fails only on the GPU's architecture" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_the_top_help_lists_every_command_with_its_own_first_help_line(run_cli) -> None:
+    """`torchsetup --help` lists commands it does not build (start-up): the listing must still be
+    each command's own help, and a misspelt command is still recognised."""
+    env = dict(os.environ, COLUMNS="300")
+    top = run_cli("--help", env=env).stdout
+    listed = dict(line.split(None, 1) for line in top.split("Commands:")[1].strip().splitlines())
+    assert list(listed) == ["probe", "resolve", "install", "verify", "doctor", "matrix"]
+    for name, summary in listed.items():
+        own = run_cli(name, "--help", env=env)
+        assert own.returncode == 0, own.stderr
+        first = " ".join(own.stdout.split("\n\n")[1].split())  # the paragraph after "Usage: ..."
+        assert first.startswith(summary.strip().rstrip(".").rstrip()), (name, summary, first)
+    typo = run_cli("resovle")
+    assert typo.returncode == 2 and "Did you mean 'resolve'?" in typo.stderr
+
+
+def test_colour_only_at_a_terminal_and_never_with_no_color(tmp_path: Path) -> None:
+    """textout: ANSI colour on a real pty, none through a pipe or with NO_COLOR."""
+    script = ("import sys; from torchsetup.textout import Out; o = Out(sys.stdout); "
+              "o.line(o.style('torch 2.11.0', 'bold green'), ' plain [old] text')")
+    env = dict(os.environ, PYTHONPATH=str(REPO), TERM="xterm")
+    env.pop("NO_COLOR", None)
+    piped = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert piped.stdout == "torch 2.11.0 plain [old] text\n"
+    for extra, coloured in (({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False)):
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: stdout is the pty
+            os.execve(sys.executable, [sys.executable, "-c", script], {**env, **extra})
+        seen = read_until(fd, b"text")
+        os.waitpid(pid, 0)
+        text = seen.decode().replace("\r\n", "\n")
+        assert ("\x1b[1;32mtorch 2.11.0\x1b[0m" in text) is coloured, (extra, text)
+        assert "plain [old] text" in text
+
+
+def test_the_readme_examples_are_what_the_commands_print(run_cli) -> None:
+    """Every `$ torchsetup ... --probe-file examples/...` block of the README, run as typed: the
+    text shown is exactly what the command prints (no timing in these, so they cannot drift)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("\n", 1) for b in text.split("```\n$ torchsetup ")[1:]]
+    examples = [(line, body.split("```")[0]) for line, body in blocks if "--probe-file examples/" in line]
+    assert len(examples) >= 2
+    for line, shown in examples:
+        proc = run_cli(*line.split())
+        assert proc.stdout == shown, f"README's `torchsetup {line}` no longer matches:\n{proc.stdout}"

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import isolated_pip_env, make_venv, site_packages
+from conftest import REPO, isolated_pip_env, make_venv, site_packages
 from localindex import write_wheel
 
 from torchsetup.probe.interpreter import read_interpreter
@@ -16,14 +16,19 @@ from torchsetup.probe.interpreter import read_interpreter
 pytestmark = pytest.mark.slow
 
 
-def torch_wheel(dest: Path, version: str, cuda: str | None, name: str = "torch") -> Path:
+def torch_wheel(dest: Path, version: str, cuda: str | None, name: str = "torch", arch: str | None = None) -> Path:
     """A real wheel shaped like torch's: <name>/version.py saying what the build is, and an
-    __init__ that raises, proving nobody imports it."""
-    return write_wheel(dest, name, version, {
+    __init__ that raises, proving nobody imports it. `arch`: a torch/lib/libtorch_python.so (a blob,
+    not a library) holding that get_arch_list() string as a C literal among other strings."""
+    files = {
         f"{name}/__init__.py": b"raise RuntimeError('must not be imported')\n",
         f"{name}/version.py": (f"from typing import Optional\n__version__ = '{version}'\ndebug = False\n"
                                f"cuda: Optional[str] = {cuda!r}\ngit_version = '{'ab' * 20}'\n"
-                               "hip: Optional[str] = None\n").encode()})
+                               "hip: Optional[str] = None\n").encode()}
+    if arch is not None:
+        files[f"{name}/lib/libtorch_python.so"] = (b"\x7fELF" + bytes(range(256)) * 4000 + b"\x00cusm_80 x\x00"
+                                                   + b"\x00" + arch.encode() + b"\x00" + b"\x00sm_ trailing\x00")
+    return write_wheel(dest, name, version, files)
 
 
 @pytest.fixture
@@ -77,3 +82,44 @@ def test_shadowing_leftovers_and_conda_records_are_found(venv: Path, tmp_path: P
     found = {f["code"]: f["severity"] for f in json.loads(proc.stdout)["findings"]}
     assert found["duplicate-install"] == found["interrupted-install"] == "error"
     assert found["conda-pip-mix"] == "warning"
+
+
+def doctor_on_an_rtx5090(run_cli, venv: Path, tmp_path: Path) -> dict:  # type: ignore[type-arg]
+    """This machine has no GPU: the probe of the venv is real (its builds read by the child), the
+    GPU and driver come from the recorded RTX 5090 example (a fake machine, said so)."""
+    probe = json.loads(run_cli("probe", "--json", "--python", str(venv)).stdout)
+    recorded = json.loads((REPO / "examples" / "rtx5090-570.json").read_text())
+    probe.update(os=recorded["os"], nvidia=recorded["nvidia"])
+    (tmp_path / "probe.json").write_text(json.dumps(probe))
+    return json.loads(run_cli("doctor", "--json", "--probe-file", str(tmp_path / "probe.json")).stdout)
+
+
+@pytest.mark.parametrize(("version", "arch", "arch_error"), [
+    ("2.6.0a0+git1a2b3c4", "sm_86 sm_90", True),  # a source build for Ampere/Hopper only
+    ("2.6.0a0+git1a2b3c4", "sm_80 sm_90 sm_100 sm_120 compute_120", False),
+    ("2.6.0+cu126", "sm_80 sm_90 sm_100 sm_120", False),  # its own list wins over the matrix's sm_50..sm_90
+])
+def test_the_kernels_compiled_into_torch_are_what_the_doctor_judges(
+        venv: Path, tmp_path: Path, run_cli, version: str, arch: str, arch_error: bool) -> None:
+    pip_install(venv, torch_wheel(tmp_path / "w", version, "12.6", arch=arch))
+    build = read_interpreter(str(venv)).builds["torch"]
+    assert build is not None and build.arch_list == arch
+    doc = doctor_on_an_rtx5090(run_cli, venv, tmp_path)
+    assert doc["probe"]["builds"]["torch"]["arch_list"] == arch
+    errors = {f["code"]: f["message"] for f in doc["findings"] if f["severity"] == "error"}
+    kernels_unchecked = [f for f in doc["findings"] if f["code"] == "not-checked" and "kernel" in f["message"]]
+    assert kernels_unchecked == []  # the list was read: nothing about kernels is left unknown
+    if arch_error:
+        assert set(errors) == {"gpu-arch-not-in-build"}
+        message = errors["gpu-arch-not-in-build"]
+        assert "is sm_120;" in message
+        assert "has sm_86..sm_90 (its own list, read from the installed library)" in message
+    else:
+        assert set(errors) == set()
+
+
+def test_a_cpu_build_is_not_scanned_for_kernels(venv: Path, tmp_path: Path) -> None:
+    """Only a CUDA build (its version.py says cuda = '…') has the string; a CPU build costs no scan."""
+    pip_install(venv, torch_wheel(tmp_path / "w", "2.13.0+cpu", None, arch="sm_80"))
+    build = read_interpreter(str(venv)).builds["torch"]
+    assert build is not None and build.cuda is None and build.arch_list is None

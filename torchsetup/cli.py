@@ -57,14 +57,22 @@ def build_app(args: list[str]) -> typer.Typer:
     )
     app.callback()(_root)
     wanted = next((a for a in args if not a.startswith("-")), None)
-    for name in [wanted] if wanted in COMMANDS else list(COMMANDS):
-        module, attribute = COMMANDS[name]
+    for name, (module, attribute) in COMMANDS.items():
         target = getattr(importlib.import_module(module), attribute)
-        if isinstance(target, typer.Typer):
+        if name == wanted and isinstance(target, typer.Typer):
             app.add_typer(target, name=name)
-        else:
+        elif name == wanted:
             app.command(name)(target)
+        else:
+            # Not run in this process: listed by name and help only (click's lazy-group pattern), so
+            # typer does not inspect its options. `torchsetup --help` needs no more than this.
+            info = target.info.help if isinstance(target, typer.Typer) else target.__doc__
+            app.command(name, help=info, add_help_option=False)(_listed_only)
     return app
+
+
+def _listed_only() -> None:
+    raise AssertionError("a command listed for help only was invoked")  # click never invokes it: see build_app
 
 
 def _survive_narrow_encodings() -> None:

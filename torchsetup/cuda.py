@@ -82,13 +82,26 @@ class Coverage:
 def covers(arch: ArchList, cap: Capability) -> Coverage:
     """torch's rule (cudarules.coverage): same-major SASS with minor <= the GPU's, except on
     integrated parts; else PTX for an arch <= the GPU's (compiled by the driver)."""
-    names = [f"sm_{a[0]}{a[1]}" for a in arch.sass] + [f"compute_{a[0]}{a[1]}" for a in arch.ptx]
+    names = list(arch.names) or ([f"sm_{a[0]}{a[1]}" for a in arch.sass]
+                                 + [f"compute_{a[0]}{a[1]}" for a in arch.ptx])
     kind, via = cudarules.coverage(names, cap[0], cap[1])
     if kind == "sass":
         return Coverage(True, f"{via} SASS")
     if kind == "ptx":
         return Coverage(True, f"{via} PTX", needs_ptx_jit=True)
     return Coverage(False, "", unknown=kind == "unknown")
+
+
+def arch_list_from_flags(flags: str, torch: str, variant: str, platform: str, source: str) -> ArchList:
+    """The get_arch_list() string read out of an installed torch ("sm_80 sm_90 compute_90") as an ArchList."""
+    sass: list[tuple[int, int]] = []
+    ptx: list[tuple[int, int]] = []
+    names = tuple(flags.split())
+    for word in names:
+        code = cudarules.arch_code(word)
+        if code is not None:
+            (sass if code[0] == "sm" else ptx).append(divmod(code[1], 10))
+    return ArchList((torch,), variant, platform, tuple(sass), tuple(ptx), "measured", source, names)
 
 
 def describe_arch(arch: ArchList) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
+from torchsetup.cuda import arch_list_from_flags
 from torchsetup.doctor_findings import (
     ERROR,
     INFO,
@@ -22,7 +23,7 @@ from torchsetup.doctor_findings import (
     python_findings,
     verdict_findings,
 )
-from torchsetup.matrix.store import Matrix, Release, Variant
+from torchsetup.matrix.store import ArchList, Matrix, Release, Variant
 from torchsetup.probe.model import Build, Machine
 from torchsetup.rules import check_variant, target_from_machine
 
@@ -110,12 +111,24 @@ def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> l
     if installed.variant is None:
         return findings
     release = installed.release or _stand_in(installed)
-    arch = True if installed.arch_from_matrix else None
+    arch = _arch_list(installed, t.platform)
     verdict = check_variant(matrix, release, installed.variant, t, fleet_has_gpu=False, forced=False,
                             allow_cpu=False, for_extensions=True, arch=arch)
     said = {(f.code, f.severity) for f in findings}
     return findings + [f for f in verdict_findings(verdict, t, installed, machine)
                        if not (f.code == "python-unsupported" and ("python-unsupported", ERROR) in said)]
+
+
+def _arch_list(installed: InstalledTorch, platform: str) -> ArchList | bool | None:
+    """The kernels the installed build really has: the list compiled into its own library when the
+    probe read it (any build: a source or conda build too), else the matrix's for a PyTorch wheel
+    (True: look it up), else None (unknown: a not-checked finding)."""
+    own = installed.own
+    if own is not None and own.arch_list and installed.variant is not None:
+        where = f"{own.location}/torch/lib" if own.location else "the installed torch"
+        return arch_list_from_flags(own.arch_list, installed.version, installed.variant.name, platform,
+                                    f"read from {where}")
+    return True if installed.arch_from_matrix else None
 
 
 def _what_it_is(machine: Machine, matrix: Matrix, installed: InstalledTorch) -> list[Finding]:
@@ -139,11 +152,13 @@ def _what_it_is(machine: Machine, matrix: Matrix, installed: InstalledTorch) -> 
                            f"{installed.release.torch}; its GPU kernels were not checked"))
     if own and own.source_build:
         out.append(Finding(INFO, "source-build", f"torch {own.version} was built from source (git "
-                           f"{(own.git_version or '?')[:12]}): its GPU kernels are whatever its builder chose"))
+                           f"{(own.git_version or '?')[:12]}): its GPU kernels are whatever its builder chose"
+                           + (f" (this one: {own.arch_list})" if own.arch_list else "")))
     if own and (own.conda_build or own.installer == "conda"):
         out.append(Finding(INFO, "conda-build", f"torch {own.version} comes from conda"
                            + (f" ({own.conda_channel}, build {own.conda_build})" if own.conda_build else "")
-                           + "; conda builds carry their own GPU arch lists"))
+                           + "; conda builds carry their own GPU arch lists"
+                           + (f" (this one: {own.arch_list})" if own.arch_list else "")))
     return out
 
 

@@ -55,7 +55,7 @@ def render_machine(machine: Machine) -> None:
                                   f"torchaudio {clean(inst.torchaudio)}"))
     for name, build in (machine.builds or {}).items():
         if build is not None:
-            what = build.variant or "build unknown"
+            what = (build.variant or "build unknown") + (f", kernels {build.arch_list}" if build.arch_list else "")
             source = f"conda {build.conda_build}" if build.conda_build else clean(build.installer)
             rows.append((f"  {name}", f"{clean(build.version)}: {what} (from {source}, {clean(build.location)})"))
     rows.extend(("", clean(problem)) for problem in machine.install_problems or ())
@@ -119,7 +119,8 @@ def render_resolution(res: Resolution, shell: str = "posix", stream: str = "stdo
     else:
         near = rejected[:10]
     if near:
-        out.table(("torch", "variant", "reason"), [(r.torch, r.variant, r.reason) for r in near[:10]],
+        rows = [(r.torch, f"{r.variant} (PyPI)" if r.pypi else r.variant, r.reason) for r in near[:10]]
+        out.table(("torch", "variant", "reason"), rows,
                   title="nearest alternatives and why they lost")
 
 

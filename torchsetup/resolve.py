@@ -51,6 +51,7 @@ class Rejection:
     kind: str = ""
     needs_driver: str | None = None  # a driver this new would lift the rejection
     kinds: tuple[str, ...] = ()  # every constraint it fails (driver, arch, python, ...), not only the first
+    pypi: bool = False  # PyPI's own wheel of that build (the same build is often on the PyTorch index too)
 
 
 @dataclass(frozen=True)
@@ -166,11 +167,12 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
         if fleet_has_gpu and best[0] == 0 and not request.allow_cpu and not request.variant:
             for _, v, _ in passing:
                 rejected.append(Rejection(release.torch, v.name, "a CPU-only build on a machine "
-                                          "with an NVIDIA GPU (pass --allow-cpu)", "cpu", kinds=("cpu",)))
+                                          "with an NVIDIA GPU (pass --allow-cpu)", "cpu", kinds=("cpu",),
+                                          pypi=v.form == "pypi"))
             continue
         for pref, other, _ in passing[1:]:
             rejected.append(Rejection(release.torch, other.name, _why_not(best, pref, variant, other),
-                                      "preference"))
+                                      "preference", pypi=other.form == "pypi"))
         newer = _newer_fix(rejected, release.torch)
         if newer:
             notes.append(newer)
@@ -206,7 +208,7 @@ def _candidates(matrix: Matrix, release: Release, request: Request, targets: lis
         if failure is not None:
             kinds = tuple(dict.fromkeys(f.kind for f in failure.failures))
             rejected.append(Rejection(release.torch, variant.name, failure.failure or "",
-                                      failure.kind or "", failure.needs_driver, kinds))
+                                      failure.kind or "", failure.needs_driver, kinds, variant.form == "pypi"))
         else:
             passing.append((_preference(variant, full, bool(request.variant)), variant, notes))
     return passing

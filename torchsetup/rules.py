@@ -196,8 +196,9 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
                     failures.append(Failure(f"the arch list of {label} is empty: whether it has kernels for "
                                             f"{gpu.name} is not known", "arch", unknown=True))
                 elif not coverage.ok:
+                    whose = " (its own list, read from the installed library)" if found.names else ""
                     failures.append(Failure(f"{gpu.name} is {cuda.fmt_cap(cap)}; {label} has "
-                                            f"{cuda.describe_arch(found)}", "arch"))
+                                            f"{cuda.describe_arch(found)}{whose}", "arch"))
                 elif coverage.needs_ptx_jit:
                     via_ptx.append(f"{gpu.name} ({cuda.fmt_cap(cap)}) would run {label} only through "
                                    f"{coverage.via} JIT")

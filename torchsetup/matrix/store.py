@@ -73,6 +73,7 @@ class ArchList:
     ptx: tuple[tuple[int, int], ...]
     confidence: str
     source: str
+    names: tuple[str, ...] = ()  # the exact get_arch_list() words when read from a library (sm_90a, compute_120f)
 
 
 @dataclass(frozen=True)

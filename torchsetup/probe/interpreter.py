@@ -56,6 +56,39 @@ def encode(value):  # JSON (ASCII only) without importing json: ~4 ms less per p
     return "[" + ", ".join(encode(v) for v in value) + "]"
 """
 
+# The string behind torch.cuda.get_arch_list() is a C literal in torch_python: found with mmap.find
+# (30 ms for the 30 MB library of torch 2.13, page cache warm), for CUDA builds only.
+_ARCH_SCAN = r"""
+import os
+def arch_word(word):
+    kind, _, number = word.partition(b"_")
+    number = number[:-1] if number[-1:] in (b"a", b"f") else number
+    return kind in (b"sm", b"compute") and number.isdigit() and 2 <= len(number) <= 3
+def arch_flags(entry):
+    # the string behind torch.cuda.get_arch_list(), a literal in torch_python (~30 ms for 30 MB)
+    import mmap
+    for name in ("libtorch_python.so", "torch_python.dll", "libtorch_python.dylib"):
+        try:
+            handle = open(os.path.join(entry, "torch", "lib", name), "rb")
+        except OSError:
+            continue
+        with handle:
+            try:
+                view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                return None
+            with view:
+                start = view.find(b"sm_")
+                while start >= 0:
+                    end = view.find(b"\x00", start, start + 1024)
+                    if (start == 0 or view[start - 1] == 0) and end > start and all(
+                            arch_word(word) for word in view[start:end].split(b" ")):
+                        return view[start:end].decode("ascii")
+                    start = view.find(b"sm_", start + 3)
+        return None
+    return None
+"""
+
 _SCRIPT = r"""
 import sys, os
 FAMILY = ("torch", "torchvision", "torchaudio")
@@ -115,7 +148,7 @@ def version_py(entry, package):
         elif len(value) >= 2 and value[0] in "'\"" and value[0] in value[1:]:
             out[key] = value[1:value.index(value[0], 1)]
     return out
-conda = {}
+""" + _ARCH_SCAN + r"""conda = {}
 meta_dir = os.path.join(sys.prefix, "conda-meta")
 if os.path.isdir(meta_dir):
     import json
@@ -152,6 +185,8 @@ for name in FAMILY:
         "cuda_known": own is not None and "cuda" in own,
         "installer": kind, "location": entry,
         "conda_build": record and record["build"], "conda_channel": record and record["channel"]}
+    if name == "torch" and entry and (own or {}).get("cuda"):
+        builds[name]["arch_list"] = arch_flags(entry)
     if len(dists) > 1:
         where = "; ".join("%s %s in %s" % (name, d[2], d[0]) for d in dists)
         problems.append("duplicate-install: %d %s installs on sys.path (%s); Python imports the first"

@@ -108,6 +108,7 @@ class Build:
     cuda_known: bool = False  # version.py assigns `cuda` a literal (torch's does; torchvision's not)
     conda_build: str | None = None  # "py3.11_cuda12.1_cudnn8.9.2_0"
     conda_channel: str | None = None
+    arch_list: str | None = None  # torch only: get_arch_list()'s string, read from torch/lib/libtorch_python.so
 
     @property
     def variant(self) -> str | None:
@@ -140,7 +141,8 @@ def build_from_record(record: Any) -> Build | None:
                  location=text("location"), git_version=text("git_version"),
                  dist_version=text("dist_version"), version_file=record.get("version_file") is True,
                  cuda_known=record.get("cuda_known") is True,
-                 conda_build=text("conda_build"), conda_channel=text("conda_channel"))
+                 conda_build=text("conda_build"), conda_channel=text("conda_channel"),
+                 arch_list=text("arch_list"))
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ def _count(r: _Reader, data: dict[str, Any], key: str, where: str) -> int | None
     return value
 
 
+_ARCH_WORD = re.compile(r"(?:sm|compute)_[0-9]{2,3}[af]?")
 _VERSION_TEXT = re.compile(r"[0-9]+(\.[0-9]+)*")
 
 
@@ -314,8 +317,11 @@ def machine_from_document(data: Any, source: str) -> Machine:
             where = f"builds.{name}"
             entry = r.obj(b_doc[name], where)
             for key in ("version", "cuda", "hip", "installer", "location", "git_version", "dist_version",
-                        "conda_build", "conda_channel"):
+                        "conda_build", "conda_channel", "arch_list"):
                 r.opt(entry, key, str, where)
+            words = (entry.get("arch_list") or "").split()
+            if entry.get("arch_list") is not None and not (words and all(_ARCH_WORD.fullmatch(w) for w in words)):
+                raise r.fail(f"{where}.arch_list", "expected words such as 'sm_80 sm_90 compute_90'")
             r.opt(entry, "version_file", bool, where)
             r.opt(entry, "cuda_known", bool, where)
             if entry.get("installer") is not None and entry["installer"] not in INSTALLERS:
