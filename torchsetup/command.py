@@ -17,6 +17,8 @@ INSTALLERS = ("pip", "uv")
 
 @dataclass(frozen=True)
 class CommandOptions:
+    """How the install command is formed: target interpreter, installer, index strategy and base."""
+
     python: str = "python"  # resolve() puts the target interpreter here when left as "python"
     installer: str = "pip"  # pip | uv
     strategy: str = "extra"  # extra | index

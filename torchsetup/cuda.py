@@ -73,6 +73,8 @@ def arch_list_for(matrix: Matrix, torch: str, variant: str, platform: str) -> Ar
 
 @dataclass(frozen=True)
 class Coverage:
+    """Whether a build's kernels run on one GPU, and how (SASS, or PTX compiled by the driver)."""
+
     ok: bool
     via: str  # "sm_80 SASS" | "compute_120 PTX" | ""
     needs_ptx_jit: bool = False

@@ -8,8 +8,7 @@ rule that cannot be evaluated is a `not-checked` warning, never a silent pass.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from torchsetup.cuda import arch_list_from_flags
 from torchsetup.doctor_findings import (
@@ -26,6 +25,9 @@ from torchsetup.doctor_findings import (
 from torchsetup.matrix.store import ArchList, Matrix, Release, Variant
 from torchsetup.probe.model import Build, Machine
 from torchsetup.rules import check_variant, target_from_machine
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 __all__ = ["Finding", "ERROR", "WARNING", "INFO", "diagnose", "examine", "identify",
            "InstalledTorch"]
@@ -53,6 +55,8 @@ def _local(version: str) -> str | None:
 
 
 def _release(matrix: Matrix, version: str) -> Release | None:
+    from packaging.version import InvalidVersion, Version  # ~3 ms: only with a torch installed
+
     try:
         Version(version)
     except InvalidVersion:
@@ -199,6 +203,8 @@ def _about_the_fix(machine: Machine, torch: str, variant: str, notes: list[str])
 
 
 def _release_key(version: str) -> Version:
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(_base(version))
     except InvalidVersion:

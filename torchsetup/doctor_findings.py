@@ -21,6 +21,8 @@ PROBLEM_SEVERITY = {"duplicate-install": ERROR, "interrupted-install": ERROR, "c
 
 @dataclass(frozen=True)
 class Finding:
+    """One doctor finding: severity, kebab-case code, message, and the fix when there is one."""
+
     severity: str  # error | warning | info
     code: str
     message: str

@@ -38,6 +38,8 @@ Fingerprint = tuple[int, int, int, str]  # size, mtime_ns, mode, link target (""
 
 @dataclass(frozen=True)
 class Layout:
+    """The install folders of an environment (purelib, platlib, scripts) and its prefix."""
+
     prefix: str
     roots: tuple[str, ...]  # the folders an installer writes to, nested ones removed
 
@@ -58,6 +60,8 @@ def layout_of(python: str, timeout: float = 60) -> Layout:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """Every file and link under the install folders, with size, mtime and mode."""
+
     layout: Layout
     files: dict[str, Fingerprint]
     dirs: frozenset[str]
@@ -154,6 +158,8 @@ def _backup_root(layout: Layout) -> Path:
 
 @dataclass(frozen=True)
 class RestoreReport:
+    """What a restore put back, and whether a second snapshot equals the first."""
+
     restored: tuple[str, ...]  # what was put back or removed, per distribution, in words
     differences: tuple[str, ...]  # what still differs from the snapshot (empty: proven exact)
     files: int  # files compared

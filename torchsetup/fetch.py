@@ -22,6 +22,8 @@ MAX_REDIRECTS = 5
 
 @dataclass(frozen=True)
 class Fetched:
+    """One fetched source: its final address, bytes and when it was read."""
+
     url: str  # where the body finally came from (after redirects)
     body: bytes
     content_type: str

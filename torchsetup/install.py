@@ -22,6 +22,8 @@ from torchsetup.resolve import Plan
 
 @dataclass(frozen=True)
 class InstallResult:
+    """What an install did (the `action` of the install document) and what it restored."""
+
     ok: bool
     action: str  # dry-run | installed | already-installed | declined | failed
     plan: Plan

@@ -19,6 +19,8 @@ JETPACK = ("Jetson (aarch64 + Tegra) needs NVIDIA's JetPack builds of torch, not
 
 @dataclass(frozen=True)
 class Request:
+    """What the user asked for: torch specifier, variant, companions, target and command options."""
+
     torch: str | None = None  # PEP 440 specifier
     variant: str | None = None  # forced variant
     torchvision: bool = True
@@ -32,6 +34,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Plan:
+    """The chosen build and the exact command that installs it."""
+
     torch: str
     torchvision: str | None
     torchaudio: str | None
@@ -45,6 +49,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class Rejection:
+    """A candidate that lost, and why."""
+
     torch: str
     variant: str
     reason: str
@@ -56,6 +62,8 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Resolution:
+    """The plan (or the no-fit error), with every rejected candidate."""
+
     ok: bool
     plan: Plan | None
     rejected: tuple[Rejection, ...]

@@ -39,6 +39,8 @@ class Target:
 
 @dataclass(frozen=True)
 class Failure:
+    """One rule a candidate fails, with the constraint it belongs to."""
+
     reason: str  # why this build cannot run on this target, in words
     kind: str  # driver | arch | python | glibc | platform | gpu | cpu | extensions
     needs_driver: str | None = None  # the driver version that would lift this failure

@@ -27,6 +27,8 @@ SMOKE_SCRIPT = Path(__file__).with_name("smoke_script.py")
 
 @dataclass
 class VerifyReport:
+    """What the smoke test found: per check and per device."""
+
     torch: str | None = None
     cuda_available: bool = False
     reason: str | None = None  # why CUDA is not available

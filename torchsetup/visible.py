@@ -13,6 +13,8 @@ from torchsetup.probe.model import Gpu, Machine
 
 @dataclass(frozen=True)
 class GpuSelection:
+    """The GPUs torch will use, and notes about the ones hidden."""
+
     indexes: tuple[int, ...]  # NVML indexes of the GPUs torch will use
     notes: tuple[str, ...]  # what was hidden, and how sure the mapping is
     hides_all: bool = False  # the setting hides every GPU from torch

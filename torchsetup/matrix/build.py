@@ -17,6 +17,8 @@ from torchsetup.matrix.scrape import PageRelease, parse_previous_versions
 
 @dataclass(frozen=True)
 class SourceInput:
+    """One input of the matrix build, with its origin for the matrix's `sources` list."""
+
     id: str
     name: str
     address: str

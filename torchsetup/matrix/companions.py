@@ -23,6 +23,8 @@ from torchsetup.matrix import knowledge
 
 @dataclass(frozen=True)
 class Pairing:
+    """A torchvision or torchaudio paired with a torch release, with the evidence and its confidence."""
+
     companion: str
     source: str
     confidence: str

@@ -24,6 +24,8 @@ _WHEEL = re.compile(
 
 @dataclass(frozen=True)
 class WheelFile:
+    """One wheel file of the package index listing: name, tags, platform and upload time."""
+
     filename: str
     name: str
     version: str  # with local part: "2.5.1+cu124"

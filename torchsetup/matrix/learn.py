@@ -20,6 +20,8 @@ PREFERRED_PYTHONS = ("3.12", "3.11", "3.13", "3.10")
 
 @dataclass(frozen=True)
 class LearnedWheel:
+    """What one wheel told about its release when read by range requests, and what that cost."""
+
     platform: str
     wheel: str
     url: str

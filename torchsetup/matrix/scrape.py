@@ -14,6 +14,8 @@ _URL = re.compile(r"https?://\S+")
 
 @dataclass(frozen=True)
 class PageVariant:
+    """One build variant of a release as the previous-versions page gives it."""
+
     name: str  # cu124 | rocm6.2 | cpu
     platforms: tuple[str, ...]  # linux / windows / macos
     form: str  # index-url | extra-index-url | find-links | pypi | download
@@ -26,6 +28,8 @@ class PageVariant:
 
 @dataclass(frozen=True)
 class PageRelease:
+    """One release of the previous-versions page with its companions and variants."""
+
     version: str
     title: str  # the heading's text, e.g. "v1.8.2 with LTS support"
     variants: tuple[PageVariant, ...] = field(default_factory=tuple)

@@ -16,6 +16,8 @@ from torchsetup.errors import EnvironmentUnusable
 
 @dataclass(frozen=True)
 class Variant:
+    """One build variant of a release: its index, platforms and the install form of its source."""
+
     name: str  # cu124 | cpu | rocm6.2
     platforms: tuple[str, ...]  # families (linux | windows | macos) or platforms (linux-x86_64, ...)
     index_url: str | None  # None: the default package index (PyPI)
@@ -43,12 +45,16 @@ class Variant:
 
 @dataclass(frozen=True)
 class WheelSupport:
+    """Which Pythons and manylinux level a release's wheels have on one platform."""
+
     python: tuple[str, ...]  # "3.11", "3.13t"
     glibc: tuple[int, int] | None
 
 
 @dataclass(frozen=True)
 class Release:
+    """One torch release of the matrix: companions, variants, wheels, PyPI's builds, what is unknown."""
+
     torch: str
     torchvision: str | None
     torchaudio: str | None
@@ -66,6 +72,8 @@ class Release:
 
 @dataclass(frozen=True)
 class ArchList:
+    """The GPU code a build carries: SASS and PTX capabilities, with source and confidence."""
+
     torch: tuple[str, ...]
     variant: str
     platform: str
@@ -78,6 +86,8 @@ class ArchList:
 
 @dataclass(frozen=True)
 class Matrix:
+    """The loaded and validated compat matrix."""
+
     path: str
     generated_at: str
     releases: tuple[Release, ...]  # newest first

@@ -29,6 +29,8 @@ class LearnedSummary:
 
 @dataclass(frozen=True)
 class UpdateResult:
+    """What `matrix update` wrote: the file, the releases added and lost, what it learned."""
+
     output: str
     releases: int
     added: tuple[str, ...]

@@ -88,6 +88,8 @@ class RangeReader:
 
 @dataclass(frozen=True)
 class Member:
+    """One member of a remote wheel's central directory."""
+
     name: str
     method: int
     compressed: int

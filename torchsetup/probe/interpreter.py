@@ -22,6 +22,8 @@ FAMILY = ("torch", "torchvision", "torchaudio")
 
 @dataclass(frozen=True)
 class InterpreterFacts:
+    """What the target interpreter's child process reported."""
+
     python: PythonInfo
     installed: Installed
     builds: dict[str, Build | None]

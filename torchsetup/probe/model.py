@@ -17,6 +17,8 @@ NVIDIA_SOURCES = ("nvml", "nvidia-smi", "procfs", "file", "none")
 
 @dataclass(frozen=True)
 class OSInfo:
+    """The operating system, architecture and libc of a machine."""
+
     system: str | None = None  # Linux | Windows | Darwin
     machine: str | None = None  # x86_64 | aarch64 | arm64 | AMD64
     libc: str | None = None  # "glibc 2.36"
@@ -37,6 +39,8 @@ class OSInfo:
 
 @dataclass(frozen=True)
 class PythonInfo:
+    """The target interpreter: path, version and whether it is free-threaded."""
+
     executable: str | None = None
     version: str | None = None  # "3.11.7"
     free_threaded: bool | None = None
@@ -54,6 +58,8 @@ class PythonInfo:
 
 @dataclass(frozen=True)
 class Gpu:
+    """One NVIDIA GPU as NVML or nvidia-smi reports it; None for a field it did not give."""
+
     index: int
     name: str
     uuid: str | None = None
@@ -68,6 +74,8 @@ class Gpu:
 
 @dataclass(frozen=True)
 class NvidiaInfo:
+    """The NVIDIA driver, its GPUs, where the facts came from, and why detection failed."""
+
     driver_version: str | None = None
     cuda_driver_version: str | None = None
     source: str = "none"
@@ -78,6 +86,8 @@ class NvidiaInfo:
 
 @dataclass(frozen=True)
 class CudaToolkit:
+    """A local CUDA toolkit (nvcc) when one is found."""
+
     version: str | None
     nvcc: str | None = None
     home: str | None = None
@@ -85,6 +95,8 @@ class CudaToolkit:
 
 @dataclass(frozen=True)
 class Installed:
+    """The torch family's versions from their distribution metadata."""
+
     torch: str | None = None
     torchvision: str | None = None
     torchaudio: str | None = None
@@ -147,6 +159,8 @@ def build_from_record(record: Any) -> Build | None:
 
 @dataclass(frozen=True)
 class Machine:
+    """One machine as probed or recorded: the probe document's facts."""
+
     os: OSInfo | None = None
     python: PythonInfo | None = None
     nvidia: NvidiaInfo | None = None

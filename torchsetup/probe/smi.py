@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -23,6 +22,8 @@ _MISSING = {"", "[N/A]", "N/A", "[Not Supported]", "[Insufficient Permissions]",
 
 @dataclass(frozen=True)
 class SmiReading:
+    """What nvidia-smi answered, or how it failed."""
+
     ran: bool  # an nvidia-smi binary was found and started
     driver_version: str | None
     cuda_driver_version: str | None
@@ -78,6 +79,8 @@ def _rows(stdout: str, fields: list[str]) -> tuple[list[Gpu], str | None, list[s
     warnings: list[str] = []
     gpus: list[Gpu] = []
     driver: str | None = None
+    import csv  # only when nvidia-smi answered
+
     for row in csv.reader(io.StringIO(stdout), skipinitialspace=True):
         if not row or not any(cell.strip() for cell in row):
             continue
