@@ -1,7 +1,7 @@
 """Command line entry point: the app, and the one place where an error becomes a message and an
 exit code. The commands live in cli_inspect (probe, verify, doctor), cli_plan (resolve, install) and
-cli_matrix; only the module of the command being run is imported and built (`torchsetup --help`
-builds them all), which saves typer's signature inspection of every other command at start-up."""
+cli_matrix (they import their stages lazily). Typer builds only the command being run; the others
+are listed by name and help, which saves its signature inspection of every other command."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _root(
 
 
 def build_app(args: list[str]) -> typer.Typer:
-    """The app with the command named in `args`, or with every command (help, a misspelt name)."""
+    """The app: the command named in `args` in full, every other one listed by name and help only."""
     app = typer.Typer(
         add_completion=False,
         no_args_is_help=True,
