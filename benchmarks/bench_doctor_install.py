@@ -47,6 +47,7 @@ def main() -> None:
     script = Path(sys.executable).parent / "torchsetup"  # the console script, as users run it
     cli = [str(script)] if script.exists() else [sys.executable, "-m", "torchsetup"]
     report("python -c pass (interpreter start, for scale)", time_process([sys.executable, "-c", "pass"]))
+    # without --python the target is the interpreter running torchsetup here: read in-process
     report("doctor (this machine, no --verify)", time_process([*cli, "doctor"], env=env), target_ms=150)
     report("probe --json (this machine, builds read)", time_process([*cli, "probe", "--json"], env=env),
            target_ms=100)
@@ -66,6 +67,8 @@ def main() -> None:
             info = Path(purelib) / f"{name}-{version}.dist-info"
             info.mkdir()
             (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        report("doctor --python another venv (a child reads it)",
+               time_process([*cli, "doctor", "--python", python], env=env), target_ms=150)
         argv = [*cli, "install", "--yes", "--no-verify", "--python", python]  # the smoke test is timed by verify
         probe = subprocess.run(argv, capture_output=True, text=True, env=env)
         print(f"no-op install said: {probe.stdout.strip() or probe.stderr.strip()}")

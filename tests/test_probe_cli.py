@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import site_packages
+from conftest import REPO, site_packages
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -172,3 +173,29 @@ def test_the_child_reads_version_py_as_text_in_every_spelling(tmp_path: Path) ->
     assert (build["version"], build["cuda"], build["hip"], build["git_version"], build["cuda_known"]) == (
         "2.1.0+cu121", "12.1", None, "abc", True)
     assert build["location"] == str(site)
+
+
+def test_torchsetups_own_interpreter_is_read_in_process_as_a_child_would_read_it(tmp_path: Path) -> None:
+    """When the target is the interpreter running torchsetup, the facts are read without a child
+    process; they must be exactly what a child reads. A real venv with a torch distribution runs
+    torchsetup itself (in-process), and the test's interpreter probes the same venv (a child)."""
+    from conftest import make_venv
+
+    from torchsetup.probe.interpreter import read_in_process, same_interpreter
+
+    venv = make_venv(tmp_path / "venv")
+    install_fake_dist(venv, "torch", "2.8.0")
+    (site_packages(venv) / "~orch-2.7.0.dist-info").mkdir()  # and an install problem to report
+    ours = site_packages(Path(sys.executable))  # typer & co for the venv's torchsetup, for both runs alike
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(ours)])
+    inside = subprocess.run([str(venv), "-m", "torchsetup", "probe", "--json"], capture_output=True, text=True,
+                            env=env, timeout=120, check=True)
+    child = subprocess.run([sys.executable, "-m", "torchsetup", "probe", "--json", "--python", str(venv)],
+                           capture_output=True, text=True, env=env, timeout=120, check=True)
+    a, b = json.loads(inside.stdout), json.loads(child.stdout)
+    for key in ("python", "installed", "builds", "install_problems"):
+        assert a[key] == b[key], key
+    assert a["installed"]["torch"] == "2.8.0" and a["install_problems"][0].startswith("interrupted-install")
+    assert same_interpreter(sys.executable) and not same_interpreter(str(venv))
+    assert read_in_process() == read_interpreter(sys.executable)  # this test's own interpreter, both ways

@@ -14,6 +14,8 @@ from torchsetup.probe import nvml as nvml_mod
 from torchsetup.probe.interpreter import (
     default_python,
     finish_interpreter_probe,
+    read_in_process,
+    same_interpreter,
     stale_environments,
     start_interpreter_probe,
 )
@@ -136,7 +138,8 @@ def probe_machine(
     env = os.environ if environ is None else environ
     timeout = probe_timeout(env)
     target = python or default_python(env)
-    child = start_interpreter_probe(target)  # runs while the rest is probed
+    # a child for another interpreter, started now: it runs while the rest is probed
+    child = None if same_interpreter(target) else start_interpreter_probe(target)
     try:
         os_info = read_os(root, env)
         nvidia, nv_warnings = probe_nvidia(os_info, nvml_lib, env, root, timeout)
@@ -144,9 +147,10 @@ def probe_machine(
         if while_waiting is not None:
             while_waiting()
     except BaseException:
-        children.kill_group(child)
+        if child is not None:
+            children.kill_group(child)
         raise
-    facts = finish_interpreter_probe(child, target)
+    facts = read_in_process() if child is None else finish_interpreter_probe(child, target)
     return Machine(
         os=os_info,
         python=facts.python,
