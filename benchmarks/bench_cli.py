@@ -69,7 +69,14 @@ def main() -> None:
             cpu_b, wall_b = measure(b, env)
             for bucket, value in zip(results[name], (cpu_a, wall_a, cpu_b, wall_b), strict=True):
                 bucket.append(value)
+    floor_app = ("import json, sys, typer\n"
+                 "app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)\n"
+                 "@app.callback()\ndef root() -> None: pass\n"
+                 "@app.command()\ndef probe(j: bool = typer.Option(False, '--json')) -> None:\n"
+                 "    sys.stdout.write(json.dumps({'schema': 'x'}) + '\\n')\n"
+                 "app(['probe', '--json'], standalone_mode=False)\n")
     alone = {"python -c pass (for scale)": ([sys.executable, "-c", "pass"], None),
+             "floor: typer app, one JSON line": ([sys.executable, "-c", floor_app], None),
              "probe --json (this machine)": ([*ours, "probe", "--json"], 100),
              "doctor (this machine)": ([*ours, "doctor"], 150)}
     alone_runs: dict[str, list[tuple[float, float]]] = {name: [] for name in alone}

@@ -60,6 +60,10 @@ def main() -> None:
         python = str(target / "bin" / "python")
         purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                  capture_output=True, text=True, check=True).stdout.strip()
+        # the same doctor as above (no torch there either), but the target is not torchsetup's own
+        # interpreter: a child process reads it
+        report("doctor --python another venv (a child reads it)",
+               time_process([*cli, "doctor", "--python", python], env=env), target_ms=150)
         plan = json.loads(subprocess.run([*cli, "resolve", "--json", "--python", python], capture_output=True,
                                          text=True, env=env, check=True).stdout)["plan"]
         for pin in (word for word in plan["command"] if "==" in word):  # fake what the plan would install
@@ -67,8 +71,6 @@ def main() -> None:
             info = Path(purelib) / f"{name}-{version}.dist-info"
             info.mkdir()
             (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        report("doctor --python another venv (a child reads it)",
-               time_process([*cli, "doctor", "--python", python], env=env), target_ms=150)
         argv = [*cli, "install", "--yes", "--no-verify", "--python", python]  # the smoke test is timed by verify
         probe = subprocess.run(argv, capture_output=True, text=True, env=env)
         print(f"no-op install said: {probe.stdout.strip() or probe.stderr.strip()}")
