@@ -1,13 +1,18 @@
-"""The planning commands: `resolve` (which build fits, and why not the others) and `install`."""
+"""The planning commands: `resolve` (which build fits, and why not the others) and `install`, and
+the one typed options object both build (`PlanOptions`), checked into a `resolve.Request`."""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from torchsetup.cli_options import (
+    PLATFORMS,
     AllowCpuOpt,
     ForExtensionsOpt,
     GpusOpt,
@@ -19,7 +24,6 @@ from torchsetup.cli_options import (
     MatrixOpt,
     NoTorchaudioOpt,
     NoTorchvisionOpt,
-    PlanOptions,
     PlatformOpt,
     ProbeFilesOpt,
     PythonOpt,
@@ -31,14 +35,64 @@ from torchsetup.cli_options import (
     emit_json,
     finish,
     machines_for,
-    plan_request,
     shell_for,
 )
 from torchsetup.errors import ExitCode, InstallFailed, NoFitError, UsageError
 
 if TYPE_CHECKING:
     from torchsetup.probe.model import Machine
-    from torchsetup.resolve import Resolution
+    from torchsetup.resolve import Request, Resolution
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What `resolve` and `install` both take: one typed object, built field by field."""
+
+    python: str | None = None
+    probe_files: tuple[str, ...] = ()
+    matrix: str | None = None
+    gpus: str | None = None
+    torch: str | None = None
+    variant: str | None = None
+    no_torchvision: bool = False
+    no_torchaudio: bool = False
+    python_version: str | None = None
+    platform: str | None = None
+    allow_cpu: bool = False
+    for_extensions: bool = False
+    installer: str = "pip"
+    index_strategy: str = "extra"
+    index_base: str | None = None
+    allow_insecure_index: bool = False
+
+
+def plan_request(options: PlanOptions, python: str) -> Request:
+    """Options -> a resolve.Request, every option checked (bad ones are exit 2)."""
+    from torchsetup.command import INSTALLERS, STRATEGIES, CommandOptions, check_index_base
+    from torchsetup.resolve import Request as PlanRequest
+
+    installer, index_strategy = options.installer, options.index_strategy
+    python_version, platform = options.python_version, options.platform
+    base = options.index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
+    check_index_base(base, options.allow_insecure_index)
+    if installer == "auto":
+        import shutil
+
+        installer = "uv" if shutil.which("uv") else "pip"
+    if installer not in INSTALLERS:
+        raise UsageError(f"unknown installer {installer!r}", "Use --installer pip, uv or auto.")
+    if index_strategy not in STRATEGIES:
+        raise UsageError(f"unknown index strategy {index_strategy!r}",
+                         "Use --index-strategy extra or --index-strategy index.")
+    if python_version is not None and re.fullmatch(r"3\.\d+t?", python_version) is None:
+        raise UsageError(f"not a Python version: {python_version!r}", "Use e.g. 3.12 or 3.14t.")
+    if platform is not None and platform not in PLATFORMS:
+        raise UsageError(f"unknown platform {platform!r}", f"Use one of {', '.join(PLATFORMS)}.")
+    return PlanRequest(torch=options.torch, variant=options.variant, torchvision=not options.no_torchvision,
+                       torchaudio=not options.no_torchaudio, python_version=python_version, platform=platform,
+                       allow_cpu=options.allow_cpu, for_extensions=options.for_extensions,
+                       command=CommandOptions(python=python, installer=installer, strategy=index_strategy,
+                                              index_base=base, allow_insecure_index=options.allow_insecure_index))
 
 
 def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
