@@ -199,3 +199,17 @@ def test_torchsetups_own_interpreter_is_read_in_process_as_a_child_would_read_it
     assert a["installed"]["torch"] == "2.8.0" and a["install_problems"][0].startswith("interrupted-install")
     assert same_interpreter(sys.executable) and not same_interpreter(str(venv))
     assert read_in_process() == read_interpreter(sys.executable)  # this test's own interpreter, both ways
+
+
+def test_a_failing_in_process_read_falls_back_to_a_child(monkeypatch) -> None:
+    """The in-process script is replaced by one that fails (the only fake here); the child that
+    answers instead is real, and the machine says what the child read."""
+    import torchsetup.probe.machine as machine_mod
+
+    def broken() -> None:
+        raise RuntimeError("in-process read failed")
+
+    monkeypatch.setattr(machine_mod, "read_in_process", broken)
+    machine = machine_mod.probe_machine(sys.executable)
+    facts = read_interpreter(sys.executable)
+    assert (machine.python, machine.installed, machine.builds) == (facts.python, facts.installed, facts.builds)

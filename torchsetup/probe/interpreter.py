@@ -272,7 +272,10 @@ def same_interpreter(python: str) -> bool:
     """`python` is the interpreter running torchsetup, started as a child would be (no -I, -E, -s, -S):
     its facts can be read here, without a child process (~25 ms of CPU less)."""
     flags = sys.flags
-    return (bool(sys.executable) and os.path.abspath(python) == os.path.abspath(sys.executable)
+    def norm(path: str) -> str:
+        return os.path.normcase(os.path.abspath(path))
+
+    return (bool(sys.executable) and norm(python) == norm(sys.executable)
             and not (flags.isolated or flags.ignore_environment or flags.no_user_site or flags.no_site))
 
 

@@ -12,6 +12,7 @@ from torchsetup import children
 from torchsetup.errors import UsageError
 from torchsetup.probe import nvml as nvml_mod
 from torchsetup.probe.interpreter import (
+    InterpreterFacts,
     default_python,
     finish_interpreter_probe,
     read_in_process,
@@ -150,7 +151,7 @@ def probe_machine(
         if child is not None:
             children.kill_group(child)
         raise
-    facts = read_in_process() if child is None else finish_interpreter_probe(child, target)
+    facts = _read_here_or_in_a_child(target) if child is None else finish_interpreter_probe(child, target)
     return Machine(
         os=os_info,
         python=facts.python,
@@ -161,3 +162,12 @@ def probe_machine(
         builds=facts.builds,
         install_problems=facts.install_problems,
     )
+
+
+def _read_here_or_in_a_child(target: str) -> InterpreterFacts:
+    """The script in-process; should it fail here (a bug, or a sys.path entry it cannot read), a
+    child reads the interpreter as it does for any other."""
+    try:
+        return read_in_process()
+    except Exception:  # any failure here has the child as its answer
+        return finish_interpreter_probe(start_interpreter_probe(target), target)
