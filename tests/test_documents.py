@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 from torchsetup import documents
@@ -66,6 +67,8 @@ def test_resolve_install_and_doctor_documents_from_real_results() -> None:
     install = documents.install_document(InstallResult(True, "dry-run", res.plan))
     assert set(install) == INSTALL_KEYS | ADDED["install"] and install["plan"] == doc["plan"]
     assert install["plan"]["command"] == list(res.plan.command)  # argv, exactly what would run
+    with pytest.raises(ValueError, match="not one of the contract's"):
+        documents.install_document(InstallResult(True, "upgraded", res.plan))  # not a contract action
     failed = documents.install_document(None, error="no build fits")
     assert set(failed) == INSTALL_KEYS | ADDED["install"] and failed["action"] == "failed" and not failed["ok"]
     findings = examine(load_probe_file(str(REPO / "examples" / "rtx5090-with-2.6.0.json")), MATRIX, "python",

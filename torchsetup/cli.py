@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from torchsetup.errors import ExitCode, TorchsetupError, UsageError
+from torchsetup.errors import ExitCode, TorchsetupError
 
 HELP = ("Pick, install and prove the PyTorch build that actually runs on this machine.\n\n"
         "Every command takes --debug (a traceback instead of the one-line error). Exit codes: 0 done, "
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
             command = next((a for a in args if not a.startswith("-")), None)
             where = f"torchsetup {command} --help" if command in COMMANDS else "torchsetup --help"
             _report(exc.format_message(), f"Run `{where}` for usage.")
-            sys.exit(UsageError.exit_code)
+            sys.exit(ExitCode.USAGE)
         _report(f"internal error: {type(exc).__name__}: {exc}",
                 "Re-run with --debug for the traceback and report it.")
         sys.exit(ExitCode.UNUSABLE)

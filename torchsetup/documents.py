@@ -76,6 +76,8 @@ def install_document(result: InstallResult | None, error: str | None = None) -> 
     if result is None:
         return {"schema": INSTALL, "ok": False, "action": "failed", "plan": None, "restored": None,
                 "recovered": [], "verify": None, "error": error}
+    if result.action not in INSTALL_ACTIONS:
+        raise ValueError(f"install action {result.action!r} is not one of the contract's {INSTALL_ACTIONS}")
     return {"schema": INSTALL, "ok": result.ok, "action": result.action, "plan": plan_document(result.plan),
             "restored": list(result.restored) if result.restored is not None else None,
             "recovered": list(result.recovered),  # added: a backup found from a killed run, and what became of it
