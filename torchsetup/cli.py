@@ -1,7 +1,7 @@
 """Command line entry point: the app, and the one place where an error becomes a message and an
 exit code. The commands live in cli_inspect (probe, verify, doctor), cli_plan (resolve, install) and
-cli_matrix (they import their stages lazily). Typer builds only the command being run; the others
-are listed by name and help, which saves its signature inspection of every other command."""
+cli_matrix (they import their stages lazily). Typer is given only the command being run (the other
+modules are not imported); help lists every command by name and help without inspecting its options."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def _root(
 
 
 def build_app(args: list[str]) -> typer.Typer:
-    """The app: the command named in `args` in full, every other one listed by name and help only."""
+    """The app: the command named in `args` alone and in full; without one, every command listed by
+    name and help only."""
     app = typer.Typer(
         add_completion=False,
         no_args_is_help=True,
@@ -57,17 +58,22 @@ def build_app(args: list[str]) -> typer.Typer:
     )
     app.callback()(_root)
     wanted = next((a for a in args if not a.startswith("-")), None)
+    if wanted in COMMANDS:
+        # One command runs: the others need not be listed (click shows them only in the group's
+        # help and for an unknown command), so their modules are not even imported.
+        module, attribute = COMMANDS[wanted]
+        target = getattr(importlib.import_module(module), attribute)
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=wanted)
+        else:
+            app.command(wanted)(target)
+        return app
+    # No command runs (help, or a name click will call unknown with a suggestion): every command is
+    # listed by name and help only (click's lazy-group pattern), so typer inspects none of their options.
     for name, (module, attribute) in COMMANDS.items():
         target = getattr(importlib.import_module(module), attribute)
-        if name == wanted and isinstance(target, typer.Typer):
-            app.add_typer(target, name=name)
-        elif name == wanted:
-            app.command(name)(target)
-        else:
-            # Not run in this process: listed by name and help only (click's lazy-group pattern), so
-            # typer does not inspect its options. `torchsetup --help` needs no more than this.
-            info = target.info.help if isinstance(target, typer.Typer) else target.__doc__
-            app.command(name, help=info, add_help_option=False)(_listed_only)
+        info = target.info.help if isinstance(target, typer.Typer) else target.__doc__
+        app.command(name, help=info, add_help_option=False)(_listed_only)
     return app
 
 
