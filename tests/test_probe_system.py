@@ -4,15 +4,17 @@ stand-ins run as child processes."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import sys
+import time
 from pathlib import Path
 
 from fakenvml import FakeNvml
 
 from torchsetup.probe.machine import probe_machine
 from torchsetup.probe.system import has_nvidia_device_nodes, is_container, is_jetson, is_wsl
-from torchsetup.probe.toolkit import read_toolkit
+from torchsetup.probe.toolkit import read_toolkit, start_toolkit_read
 
 
 def write(path: Path, text: str) -> Path:
@@ -72,6 +74,57 @@ def test_toolkit_from_nvcc_output_alone(tmp_path: Path) -> None:
     nvcc = fake_nvcc(tmp_path / "bin", "11.8")
     tk = read_toolkit({"PATH": str(tmp_path / "bin")}, root=tmp_path / "empty")
     assert tk is not None and (tk.version, tk.nvcc, tk.home) == ("11.8", str(nvcc), None)
+
+
+def gated_nvcc(bin_dir: Path, release: str) -> Path:
+    """An nvcc that says it started (its pid in `started`) and answers only once `go` exists."""
+    script = write(bin_dir / "nvcc", "#!/bin/sh\n"
+                   f"echo $$ > '{bin_dir}/started'\n"
+                   f"while [ ! -e '{bin_dir}/go' ]; do sleep 0.01; done\n"
+                   f"echo 'Cuda compilation tools, release {release}, V{release}.85'\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def wait_for(path: Path) -> str:
+    deadline = time.monotonic() + 30  # a bound against a hang, not a timing
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.01)
+    raise AssertionError(f"{path} never appeared")
+
+
+def test_nvcc_runs_while_the_rest_is_probed(tmp_path: Path) -> None:
+    # nvcc without a version.json beside it is started by start_toolkit_read and answers only after
+    # the caller has gone on (here: created `go`): the toolkit costs no wall time of its own.
+    bin_dir = tmp_path / "bin"
+    nvcc = gated_nvcc(bin_dir, "13.0")
+    pending = start_toolkit_read({"PATH": str(bin_dir)}, root=tmp_path / "empty")
+    wait_for(bin_dir / "started")  # running before anyone asked for the answer
+    (bin_dir / "go").touch()
+    tk = pending.answer()
+    assert tk is not None and (tk.version, tk.nvcc, tk.home) == ("13.0", str(nvcc), None)
+
+
+def test_an_abandoned_toolkit_read_stops_its_nvcc(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    gated_nvcc(bin_dir, "13.0")  # never given `go`: it would wait forever
+    pending = start_toolkit_read({"PATH": str(bin_dir)}, root=tmp_path / "empty")
+    pid = int(wait_for(bin_dir / "started"))
+    pending.abandon()
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return
+    raise AssertionError(f"nvcc (pid {pid}) still runs after abandon()")
+
+
+def test_nvcc_failing_to_start_leaves_the_version_unknown(tmp_path: Path) -> None:
+    nvcc = write(tmp_path / "bin/nvcc", "#!/nonexistent/interpreter\n")
+    nvcc.chmod(nvcc.stat().st_mode | stat.S_IEXEC)
+    tk = read_toolkit({"PATH": str(tmp_path / "bin")}, root=tmp_path / "empty")
+    assert tk is not None and (tk.version, tk.nvcc, tk.home) == (None, str(nvcc), None)
 
 
 def test_toolkit_from_cuda_home_and_usr_local(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from torchsetup.probe.model import Machine, NvidiaInfo, OSInfo
 from torchsetup.probe.pci import nvidia_pci_gpus
 from torchsetup.probe.smi import find_nvidia_smi, read_module_version, read_nvidia_smi
 from torchsetup.probe.system import has_nvidia_device_nodes, read_os
-from torchsetup.probe.toolkit import read_toolkit
+from torchsetup.probe.toolkit import start_toolkit_read
 
 DEFAULT_TIMEOUT = 15.0  # nvidia-smi takes 6 s on a big node; a hung one is stopped at this bound
 
@@ -141,17 +141,21 @@ def probe_machine(
     target = python or default_python(env)
     # a child for another interpreter, started now: it runs while the rest is probed
     child = None if same_interpreter(target) else start_interpreter_probe(target)
+    pending_toolkit = None
     try:
+        pending_toolkit = start_toolkit_read(env, root, timeout)  # nvcc, when asked, runs meanwhile
         os_info = read_os(root, env)
         nvidia, nv_warnings = probe_nvidia(os_info, nvml_lib, env, root, timeout)
-        toolkit = read_toolkit(env, root, timeout)
         if while_waiting is not None:
             while_waiting()
+        facts = _read_here_or_in_a_child(target) if child is None else finish_interpreter_probe(child, target)
+        toolkit = pending_toolkit.answer()
     except BaseException:
         if child is not None:
             children.kill_group(child)
+        if pending_toolkit is not None:
+            pending_toolkit.abandon()
         raise
-    facts = _read_here_or_in_a_child(target) if child is None else finish_interpreter_probe(child, target)
     return Machine(
         os=os_info,
         python=facts.python,

@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from torchsetup import children
@@ -27,24 +27,72 @@ def _is_toolkit_home(home: Path) -> bool:
     return (home / "version.json").is_file() or (home / "include" / "cuda.h").is_file()
 
 
-def _nvcc_version(nvcc: str, timeout: float) -> str | None:
-    try:
-        out = children.run([nvcc, "--version"], timeout).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+def _release(out: str) -> str | None:
     match = re.search(r"release ([0-9]+\.[0-9]+)", out)
     return match.group(1) if match else None
 
 
-def read_toolkit(environ: Mapping[str, str] | None = None, root: Path = Path("/"),
-                 timeout: float = 5.0) -> CudaToolkit | None:
+def _nvcc_version(nvcc: str, timeout: float) -> str | None:
+    try:
+        return _release(children.run([nvcc, "--version"], timeout).stdout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+class PendingToolkit:
+    """A toolkit read under way: `answer()` gives it; `abandon()` stops an nvcc still running."""
+
+    __slots__ = ("_answer", "_child")
+
+    def __init__(self, answer: Callable[[], CudaToolkit | None],
+                 child: subprocess.Popen[str] | None = None) -> None:
+        self._answer = answer
+        self._child = child
+
+    def answer(self) -> CudaToolkit | None:
+        return self._answer()
+
+    def abandon(self) -> None:
+        if self._child is not None and self._child.poll() is None:
+            children.kill_group(self._child)
+
+
+def start_toolkit_read(environ: Mapping[str, str] | None = None, root: Path = Path("/"),
+                       timeout: float = 5.0) -> PendingToolkit:
+    """Begin reading the toolkit. When the nvcc on PATH must be asked (no version.json beside it: a
+    wrapper script, a pip or conda nvcc), it is started now and runs while the caller probes the
+    rest."""
     env = os.environ if environ is None else environ
     nvcc = shutil.which("nvcc", path=env.get("PATH", os.defpath))
-    if nvcc:
-        home = Path(nvcc).resolve().parent.parent
-        version = _version_json(home) or _nvcc_version(nvcc, timeout)
-        return CudaToolkit(version=version, nvcc=nvcc,
-                           home=str(home) if _is_toolkit_home(home) else None)
+    if not nvcc:
+        return PendingToolkit(lambda: _toolkit_from_homes(env, root, timeout))
+    home = Path(nvcc).resolve().parent.parent
+    found = _version_json(home)
+    where = str(home) if _is_toolkit_home(home) else None
+    if found is not None:
+        return PendingToolkit(lambda: CudaToolkit(version=found, nvcc=nvcc, home=where))
+    try:
+        child = children.start([nvcc, "--version"])
+    except OSError:
+        return PendingToolkit(lambda: CudaToolkit(version=None, nvcc=nvcc, home=where))
+
+    def answer() -> CudaToolkit:
+        try:
+            version = _release(children.finish(child, timeout)[0])
+        except subprocess.TimeoutExpired:
+            version = None
+        return CudaToolkit(version=version, nvcc=nvcc, home=where)
+
+    return PendingToolkit(answer, child)
+
+
+def read_toolkit(environ: Mapping[str, str] | None = None, root: Path = Path("/"),
+                 timeout: float = 5.0) -> CudaToolkit | None:
+    return start_toolkit_read(environ, root, timeout).answer()
+
+
+def _toolkit_from_homes(env: Mapping[str, str], root: Path, timeout: float) -> CudaToolkit | None:
+    """No nvcc on PATH: CUDA_HOME, CUDA_PATH, /usr/local/cuda, /usr/local/cuda-* in that order."""
     candidates = [env.get("CUDA_HOME"), env.get("CUDA_PATH")]
     local = root / "usr/local"
     if local.is_dir():
