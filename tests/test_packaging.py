@@ -25,6 +25,9 @@ def test_the_wheel_ships_the_matrix_and_finds_it(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         shipped = zf.read("torchsetup/data/compat_matrix.json")
+        entry_points = next(zf.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt"))
+    # the console script is the entry that skips the interpreter's teardown (tests/test_console.py)
+    assert "torchsetup = torchsetup.console:run" in entry_points.splitlines()
     assert "torchsetup/smoke_script.py" in names
     assert shipped == (REPO / "data" / "compat_matrix.json").read_bytes()
     python = make_venv(tmp_path / "venv", with_pip=True)

@@ -1,4 +1,4 @@
-from torchsetup.cli import main
+from torchsetup.console import run
 
 if __name__ == "__main__":
-    main()
+    run()
