@@ -6,11 +6,10 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torchsetup import children
 from torchsetup.errors import UsageError
-from torchsetup.probe import nvml as nvml_mod
 from torchsetup.probe.interpreter import (
     InterpreterFacts,
     default_python,
@@ -22,13 +21,17 @@ from torchsetup.probe.interpreter import (
 )
 from torchsetup.probe.model import Machine, NvidiaInfo, OSInfo
 from torchsetup.probe.pci import nvidia_pci_gpus
-from torchsetup.probe.smi import find_nvidia_smi, read_module_version, read_nvidia_smi
 from torchsetup.probe.system import has_nvidia_device_nodes, read_os
 from torchsetup.probe.toolkit import start_toolkit_read
+
+if TYPE_CHECKING:
+    from torchsetup.probe.smi import SmiReading
 
 DEFAULT_TIMEOUT = 15.0  # nvidia-smi takes 6 s on a big node; a hung one is stopped at this bound
 
 __all__ = ["probe_machine", "probe_nvidia", "default_python"]
+
+NO_KERNEL_MODULE = "no NVIDIA kernel module loaded (/proc/driver/nvidia, /dev/nvidia*, /dev/dxg absent)"
 
 
 def probe_timeout(environ: Mapping[str, str]) -> float:
@@ -55,20 +58,27 @@ def probe_nvidia(
     """NVML first; then nvidia-smi; then the kernel module's version file; then a diagnosis."""
     env = os.environ if environ is None else environ
     if nvml_lib is None and os_info.system != "Windows" and not nvidia_kernel_present(root):
-        # No kernel module and no device node: NVML cannot answer, so do not load it (~20 ms).
-        reading = nvml_mod.NvmlReading(None, None, (), (), "no NVIDIA kernel module loaded "
-                                       "(/proc/driver/nvidia, /dev/nvidia*, /dev/dxg absent)", None)
+        # No kernel module and no device node: NVML cannot answer, so it is not loaded (~20 ms),
+        # nor its module imported.
+        failure: str | None = NO_KERNEL_MODULE
+        failure_code = None
     else:
-        reading = nvml_mod.read_nvml(nvml_lib)
-    if reading.failure is None:
-        error = None
-        if not reading.gpus:
-            error = ("the NVIDIA driver is loaded but reports no GPU "
-                     "(check that the card is seated, powered and bound to the nvidia driver)")
-        return NvidiaInfo(reading.driver_version, reading.cuda_driver_version, "nvml",
-                          reading.gpus, error), reading.warnings
+        from torchsetup.probe.nvml import read_nvml
 
-    warnings = [f"NVML unavailable: {reading.failure}"]
+        reading = read_nvml(nvml_lib)
+        if reading.failure is None:
+            error = None
+            if not reading.gpus:
+                error = ("the NVIDIA driver is loaded but reports no GPU "
+                         "(check that the card is seated, powered and bound to the nvidia driver)")
+            return NvidiaInfo(reading.driver_version, reading.cuda_driver_version, "nvml",
+                              reading.gpus, error), reading.warnings
+        failure, failure_code = reading.failure, reading.failure_code
+
+    # NVML could not answer: nvidia-smi, the module's version file, then a diagnosis
+    from torchsetup.probe.smi import find_nvidia_smi, read_module_version, read_nvidia_smi
+
+    warnings = [f"NVML unavailable: {failure}"]
     smi_path = find_nvidia_smi(env, root)
     smi = read_nvidia_smi(smi_path, timeout) if smi_path else None
     if smi is not None:
@@ -79,7 +89,7 @@ def probe_nvidia(
                               smi.gpus, error), tuple(warnings)
 
     module_version = read_module_version(root)
-    error = _diagnose(reading, smi, module_version, os_info, root)
+    error = _diagnose(failure, failure_code, smi, module_version, os_info, root)
     on_bus = nvidia_pci_gpus(root)
     if on_bus:
         error = (f"{len(on_bus)} NVIDIA GPU(s) on the PCI bus ({', '.join(on_bus[:4])}), but the driver cannot "
@@ -99,16 +109,19 @@ def nvidia_kernel_present(root: Path) -> bool:
             or (root / "dev/dxg").exists())
 
 
-def _diagnose(reading: nvml_mod.NvmlReading, smi: Any, module_version: str | None,
-              os_info: OSInfo, root: Path) -> str:
+def _diagnose(failure: str | None, failure_code: int | None, smi: SmiReading | None,
+              module_version: str | None, os_info: OSInfo, root: Path) -> str:
     said = (smi.output if smi is not None else "").lower()
     smi_code = smi.exit_code if smi is not None else None
-    if (reading.failure_code == nvml_mod.LIB_RM_VERSION_MISMATCH or smi_code == 18
-            or "version mismatch" in said):
+    mismatch = permission = False
+    if failure_code is not None:  # NVML was loaded and said why it failed
+        from torchsetup.probe.nvml import LIB_RM_VERSION_MISMATCH, NO_PERMISSION
+
+        mismatch, permission = failure_code == LIB_RM_VERSION_MISMATCH, failure_code == NO_PERMISSION
+    if mismatch or smi_code == 18 or "version mismatch" in said:
         return ("driver/library version mismatch: the loaded kernel module and the user-space "
                 "driver differ, usually after a driver upgrade; reboot (or reload the nvidia module)")
-    if (reading.failure_code == nvml_mod.NO_PERMISSION or smi_code == 4
-            or "insufficient permissions" in said or "permission denied" in said):
+    if permission or smi_code == 4 or "insufficient permissions" in said or "permission denied" in said:
         return ("permission denied opening the NVIDIA devices (/dev/nvidia*): "
                 "check their permissions or the user's group (video/render)")
     if smi is not None and smi.timed_out:
@@ -121,7 +134,7 @@ def _diagnose(reading: nvml_mod.NvmlReading, smi: Any, module_version: str | Non
                 "has a GPU, start the container with --gpus all and the NVIDIA Container Toolkit")
     if module_version is not None:
         return (f"the NVIDIA kernel module {module_version} is loaded but NVML cannot be used "
-                f"({reading.failure}); install the matching user-space driver libraries")
+                f"({failure}); install the matching user-space driver libraries")
     if smi is not None and smi_code not in (None, 0):
         return f"nvidia-smi failed (exit {smi_code}): {smi.output or 'no output'}"
     return "no NVIDIA driver found (no NVML library, no nvidia-smi, no /proc/driver/nvidia)"
