@@ -201,13 +201,41 @@ def test_torchsetups_own_interpreter_is_read_in_process_as_a_child_would_read_it
     assert read_in_process() == read_interpreter(sys.executable)  # this test's own interpreter, both ways
 
 
+def test_the_venvs_python_is_the_python3_a_console_script_runs(tmp_path: Path) -> None:
+    """pip writes console scripts with `#!.../bin/python3`; an activated venv names `.../bin/python`.
+    Both are one interpreter (one file, one folder, one pyvenv.cfg): read in-process, and reported
+    by the name asked for, exactly as a child started by that name reports itself. The base
+    interpreter the venv's links lead to is another environment: not the same."""
+    from conftest import make_venv
+
+    venv = make_venv(tmp_path / "venv")  # bin/python -> python3 -> the base interpreter
+    install_fake_dist(venv, "torch", "2.8.0")
+    python3 = venv.parent / "python3"
+    ours = site_packages(Path(sys.executable))
+    env = {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "PYTHONPATH")}
+    env.update(VIRTUAL_ENV=str(venv.parent.parent), PYTHONPATH=os.pathsep.join([str(REPO), str(ours)]))
+    check = ("import os, sys\nfrom torchsetup.probe.interpreter import same_interpreter\n"
+             "print(same_interpreter(sys.argv[1]), same_interpreter(os.path.realpath(sys.argv[1])))\n")
+    said = subprocess.run([str(python3), "-c", check, str(venv)], capture_output=True, text=True, env=env,
+                          timeout=60, check=True).stdout.split()
+    assert said == ["True", "False"]
+    inside = subprocess.run([str(python3), "-m", "torchsetup", "probe", "--json"], capture_output=True,
+                            text=True, env=env, timeout=120, check=True)
+    child = subprocess.run([sys.executable, "-m", "torchsetup", "probe", "--json", "--python", str(venv)],
+                           capture_output=True, text=True, env=env, timeout=120, check=True)
+    a, b = json.loads(inside.stdout), json.loads(child.stdout)
+    assert a["python"]["executable"] == str(venv)  # the venv's python, as VIRTUAL_ENV names it
+    for key in ("python", "installed", "builds", "install_problems"):
+        assert a[key] == b[key], key
+
+
 def test_a_failing_in_process_read_falls_back_to_a_child(monkeypatch) -> None:
     """The in-process script is replaced by one that fails (the only fake here); the child that
     answers instead is real, and the machine says what the child read."""
     import torchsetup.probe.machine as machine_mod
 
-    def broken() -> None:
-        raise RuntimeError("in-process read failed")
+    def broken(python: str | None = None) -> None:
+        raise RuntimeError(f"in-process read of {python} failed")
 
     monkeypatch.setattr(machine_mod, "read_in_process", broken)
     machine = machine_mod.probe_machine(sys.executable)

@@ -270,18 +270,33 @@ def finish_interpreter_probe(child: subprocess.Popen[str], python: str,
 
 def same_interpreter(python: str) -> bool:
     """`python` is the interpreter running torchsetup, started as a child would be (no -I, -E, -s, -S):
-    its facts can be read here, without a child process (~25 ms of CPU less)."""
+    its facts can be read here, without a child process (~25 ms of CPU less). The same path, or
+    another name for the same file in the same folder (a venv's `python` beside the `python3` a
+    console script's shebang names): the folder decides the environment (its pyvenv.cfg), so the
+    base interpreter that a venv's links point to is another interpreter."""
     flags = sys.flags
+    if not sys.executable or flags.isolated or flags.ignore_environment or flags.no_user_site or flags.no_site:
+        return False
+
     def norm(path: str) -> str:
         return os.path.normcase(os.path.abspath(path))
 
-    return (bool(sys.executable) and norm(python) == norm(sys.executable)
-            and not (flags.isolated or flags.ignore_environment or flags.no_user_site or flags.no_site))
+    target, ours = norm(python), norm(sys.executable)
+    if target == ours:
+        return True
+    if os.path.dirname(target) != os.path.dirname(ours):
+        return False
+    try:
+        return os.path.samefile(target, ours)
+    except OSError:
+        return False
 
 
-def read_in_process() -> InterpreterFacts:
+def read_in_process(python: str | None = None) -> InterpreterFacts:
     """The child's script run in this interpreter, over the sys.path a `python -c` child would have:
-    without the entry Python put first for the running script (the child's is "", which it skips)."""
+    without the entry Python put first for the running script (the child's is "", which it skips).
+    `python`, the path the interpreter was asked for by, is the executable reported, as a child
+    started by that path would report it."""
     import contextlib
     import io
 
@@ -289,7 +304,10 @@ def read_in_process() -> InterpreterFacts:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(_SCRIPT, {"__name__": "torchsetup_interpreter_probe", "PATHS": paths})  # noqa: S102 - our script
-    return _facts(json.loads(printed.getvalue().strip().splitlines()[-1]))
+    data = json.loads(printed.getvalue().strip().splitlines()[-1])
+    if python is not None:
+        data["executable"] = python
+    return _facts(data)
 
 
 def _facts(data: dict[str, Any]) -> InterpreterFacts:

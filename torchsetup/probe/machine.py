@@ -185,6 +185,6 @@ def _read_here_or_in_a_child(target: str) -> InterpreterFacts:
     """The script in-process; should it fail here (a bug, or a sys.path entry it cannot read), a
     child reads the interpreter as it does for any other."""
     try:
-        return read_in_process()
+        return read_in_process(target)
     except Exception:  # any failure here has the child as its answer
         return finish_interpreter_probe(start_interpreter_probe(target), target)
