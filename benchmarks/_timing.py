@@ -18,6 +18,20 @@ def time_process(argv: list[str], runs: int = 9, env: dict[str, str] | None = No
     return times
 
 
+def time_processes(commands: dict[str, list[str]], runs: int = 9,
+                   env: dict[str, str] | None = None) -> dict[str, list[float]]:
+    """Like time_process for several commands, interleaved: a slow minute of the VM hits them alike."""
+    for argv in commands.values():
+        subprocess.run(argv, capture_output=True, env=env, check=False)  # warm the file cache
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            start = time.perf_counter()
+            subprocess.run(argv, capture_output=True, env=env, check=False)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def time_call(fn: Callable[[], object], runs: int = 25) -> list[float]:
     fn()
     times = []

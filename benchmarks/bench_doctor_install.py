@@ -19,7 +19,7 @@ import venv
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import report, time_call, time_process  # noqa: E402
+from _timing import report, time_call, time_process, time_processes  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -46,14 +46,22 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "torchsetup")], env=env, check=False)
     script = Path(sys.executable).parent / "torchsetup"  # the console script, as users run it
     cli = [str(script)] if script.exists() else [sys.executable, "-m", "torchsetup"]
-    report("python -c pass (interpreter start, for scale)", time_process([sys.executable, "-c", "pass"]))
+    # interleaved, so that the floors and the commands share the VM's slow and quick moments
+    recorded = str(REPO / "tests/fixtures/probes/rtx5090-570.json")
+    times = time_processes({
+        "pass": [sys.executable, "-c", "pass"],
+        "typer": [sys.executable, "-c", "import typer"],
+        "doctor": [*cli, "doctor"],
+        "probe": [*cli, "probe", "--json"],
+        "recorded": [*cli, "doctor", "--json", "--probe-file", recorded],
+    }, runs=15, env=env)
+    report("python -c pass (interpreter start, for scale)", times["pass"])
+    # the floor of any typer command: importing typer alone (and the interpreter's teardown after it)
+    report("python -c 'import typer' (the floor)", times["typer"])
     # without --python the target is the interpreter running torchsetup here: read in-process
-    report("doctor (this machine, no --verify)", time_process([*cli, "doctor"], env=env), target_ms=150)
-    report("probe --json (this machine, builds read)", time_process([*cli, "probe", "--json"], env=env),
-           target_ms=100)
-    report("doctor --json --probe-file (recorded machine)",
-           time_process([*cli, "doctor", "--json", "--probe-file",
-                         str(REPO / "tests/fixtures/probes/rtx5090-570.json")], env=env), target_ms=150)
+    report("doctor (this machine, no --verify)", times["doctor"], target_ms=150)
+    report("probe --json (this machine, builds read)", times["probe"], target_ms=100)
+    report("doctor --json --probe-file (recorded machine)", times["recorded"], target_ms=150)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "venv"
         venv.EnvBuilder(with_pip=True).create(target)  # install refuses an environment without pip
