@@ -164,7 +164,7 @@ def probe_machine(
         facts = _read_here_or_in_a_child(target) if child is None else finish_interpreter_probe(child, target)
         toolkit = pending_toolkit.answer()
     except BaseException:
-        if child is not None:
+        if child is not None and child.poll() is None:  # a reaped child's group id may be reused
             children.kill_group(child)
         if pending_toolkit is not None:
             pending_toolkit.abandon()
