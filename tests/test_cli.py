@@ -112,6 +112,8 @@ def test_the_top_help_lists_every_command_with_its_own_first_help_line(run_cli) 
         assert first.startswith(summary.strip().rstrip(".").rstrip()), (name, summary, first)
     typo = run_cli("resovle")
     assert typo.returncode == 2 and "Did you mean 'resolve'?" in typo.stderr
+    # the root's --help before a command name is still the root's help, every command listed
+    assert run_cli("--help", "probe", env=env).stdout == top
 
 
 def test_colour_only_at_a_terminal_and_never_with_no_color(tmp_path: Path) -> None:

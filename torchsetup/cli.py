@@ -57,7 +57,10 @@ def build_app(args: list[str]) -> typer.Typer:
         rich_markup_mode=None,  # click's plain help: typer's rich help path imports rich and markdown-it (~70 ms)
     )
     app.callback()(_root)
-    wanted = next((a for a in args if not a.startswith("-")), None)
+    position = next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))
+    wanted = args[position] if position < len(args) else None
+    if "--help" in args[:position]:  # `torchsetup --help probe`: the root's help, every command listed
+        wanted = None
     if wanted in COMMANDS:
         # One command runs: the others need not be listed (click shows them only in the group's
         # help and for an unknown command), so their modules are not even imported.
