@@ -252,3 +252,35 @@ def test_cli_doctor_never_says_healthy_with_checks_not_made(run_cli, tmp_path: P
     proc = run_cli("doctor", "--probe-file", str(f))
     assert proc.returncode == 0
     assert "healthy" not in proc.stdout and "could not be checked" in proc.stdout.splitlines()[0]
+
+
+def test_the_doctor_says_what_its_verdict_is_about(run_cli, tmp_path: Path) -> None:
+    """The line under the summary: the family's versions (from builds, else the dist-infos), where,
+    the driver and the GPUs torch will use; what a recorded document lacks is said missing."""
+    from torchsetup.render import checked_line
+
+    mixed = machine_from_document(probe("mixed-1080-4090", "2.8.0+cu128", "0.23.0+cu128"), "mixed")
+    assert checked_line(mixed) == (
+        "checked: torch 2.8.0+cu128, torchvision 0.23.0+cu128, no torchaudio in /usr/bin/python3; "
+        "driver 550.54.14, NVIDIA GeForce RTX 4090 (sm_89), NVIDIA GeForce GTX 1080 (sm_61)")
+    assert checked_line(select_gpus(mixed, "0", None)).endswith(
+        "; driver 550.54.14, NVIDIA GeForce RTX 4090 (sm_89)")
+    assert checked_line(select_gpus(mixed, None, {"CUDA_VISIBLE_DEVICES": ""})).endswith(
+        "; driver 550.54.14, every GPU hidden by CUDA_VISIBLE_DEVICES")
+    node = machine_from_document(probe("h100-node", "2.9.0+cu128"), "node")
+    assert checked_line(node).endswith("; driver 580.65.06, 8 × NVIDIA H100 80GB HBM3 (sm_90)"), checked_line(node)
+    # the version torch's own files give wins over the dist-info's (a source build keeps its name)
+    own = {"torch": torch_build("2.6.0a0+git1a2b3c", None)}
+    source = machine_from_document(probe("no-gpu", "2.6.0", builds=own), "src")
+    assert checked_line(source) == ("checked: torch 2.6.0a0+git1a2b3c, no torchvision, no torchaudio in "
+                                    "/usr/bin/python3; no NVIDIA GPU visible")
+    bare = machine_from_document({"schema": "torchsetup.probe/1"}, "bare")
+    assert checked_line(bare) == ("checked: the torch family (not in the probe document); "
+                                  "the NVIDIA driver and GPUs: not in the probe document")
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(probe("mixed-1080-4090", "2.8.0+cu128", "0.23.0+cu128")))
+    lines = run_cli("doctor", "--probe-file", str(f), "--gpus", "0").stdout.splitlines()
+    assert lines[1] == ("checked: torch 2.8.0+cu128, torchvision 0.23.0+cu128, no torchaudio in /usr/bin/python3; "
+                        "driver 550.54.14, NVIDIA GeForce RTX 4090 (sm_89)")
+    assert not any(line.startswith("checked:") for line in
+                   run_cli("doctor", "--json", "--probe-file", str(f)).stdout.splitlines())

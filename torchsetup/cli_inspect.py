@@ -115,6 +115,6 @@ def doctor(
     else:
         from torchsetup.render import render_doctor
 
-        render_doctor(document)
+        render_doctor(document, machine)
     if not ok:
         finish(ExitCode.PROBLEM)

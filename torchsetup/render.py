@@ -171,7 +171,44 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def render_doctor(document: dict[str, Any]) -> None:
+def checked_line(machine: Machine) -> str:
+    """What a doctor's verdict is about: the torch family and where it is installed, and the driver
+    and the GPUs torch will use (after CUDA_VISIBLE_DEVICES and --gpus)."""
+    inst = machine.installed
+    recorded = ({"torch": inst.torch, "torchvision": inst.torchvision, "torchaudio": inst.torchaudio}
+                if inst else {})
+    family = []
+    for name in ("torch", "torchvision", "torchaudio"):
+        build = (machine.builds or {}).get(name)
+        version = build.version if build is not None and build.version else recorded.get(name)
+        family.append(f"{name} {clean(version)}" if version else f"no {name}")
+    if machine.installed is None and not machine.builds:
+        family = ["the torch family (not in the probe document)"]
+    where = f" in {clean(machine.python.executable)}" if machine.python and machine.python.executable else ""
+    return f"checked: {', '.join(family)}{where}; {_gpus_line(machine)}"
+
+
+def _gpus_line(machine: Machine) -> str:
+    nv = machine.nvidia
+    if nv is None:
+        return "the NVIDIA driver and GPUs: not in the probe document"
+    driver = f"driver {clean(nv.driver_version)}" if nv.driver_version else "no NVIDIA driver"
+    if machine.gpus_hidden_from_torch:
+        return f"{driver}, every GPU hidden by CUDA_VISIBLE_DEVICES"
+    used = [g for g in nv.gpus if machine.gpu_selection is None or g.index in machine.gpu_selection]
+    if not used:
+        return f"{driver}, no NVIDIA GPU visible" if nv.driver_version else "no NVIDIA GPU visible"
+    named: dict[str, int] = {}
+    for gpu in used:
+        cap = gpu.capability
+        label = clean(gpu.name) + (f" (sm_{cap[0]}{cap[1]})" if cap else " (capability unknown)")
+        named[label] = named.get(label, 0) + 1
+    shown = [f"{n} × {label}" if n > 1 else label for label, n in list(named.items())[:4]]
+    more = f" and {len(named) - 4} more kinds" if len(named) > 4 else ""
+    return f"{driver}, {', '.join(shown)}{more}"
+
+
+def render_doctor(document: dict[str, Any], machine: Machine | None = None) -> None:
     out = _out()
     findings = document["findings"]
     errors = [f for f in findings if f["severity"] == "error"]
@@ -188,6 +225,8 @@ def render_doctor(document: dict[str, Any]) -> None:
     else:
         out.line(out.style("healthy", "bold green"), ": every check passed",
                  f" ({_count(len(findings), 'note')})" if findings else "")
+    if machine is not None:
+        out.line(checked_line(machine))
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
     for f in findings:
         out.line(out.style(f["severity"], colours.get(f["severity"], "")), " ", out.style(f["code"], "bold"),
