@@ -215,7 +215,7 @@ def render_doctor(document: dict[str, Any], machine: Machine | None = None) -> N
     unchecked = [f for f in findings if f["code"] == "not-checked"]
     warnings = [f for f in findings if f["severity"] == "warning" and f["code"] != "not-checked"]
     if errors:
-        out.line(out.style(_count(len(errors), "problem"), "bold red"), " with this torch install",
+        out.line(out.style(_count(len(errors), "problem"), "bold red"), " found",
                  f"; {_count(len(unchecked), 'thing')} could not be checked" if unchecked else "")
     elif unchecked:
         head = f"no problem found, but {_count(len(unchecked), 'thing')} could not be checked"
