@@ -5,8 +5,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import venv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,11 @@ def read_until(fd: int, marker: bytes) -> bytes:
         assert chunk, seen
         seen += chunk
     return seen
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 60) -> None:
+    """Poll until `condition()` is true; the bound is against a hang, not a timing."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, isolated_pip_env, make_venv, site_packages
+from conftest import REPO, isolated_pip_env, make_venv, site_packages, wait_for
 from localindex import Index, build_wheel, write_wheel
 
 pytestmark = pytest.mark.slow
@@ -91,13 +91,6 @@ def argv(python: Path, index: Index, torch: str, *extra: str) -> list[str]:
 
 def cli_env(index: Index, **extra: str) -> dict[str, str]:
     return isolated_pip_env(PIP_INDEX_URL=f"{index.url}/simple", PYTHONPATH=str(REPO), **extra)
-
-
-def wait_for(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_a_wheel_failing_midway_with_a_shared_namespace_file(env) -> None:

@@ -7,9 +7,9 @@ import json
 import os
 import stat
 import sys
-import time
 from pathlib import Path
 
+from conftest import wait_for
 from fakenvml import FakeNvml
 
 from torchsetup.probe.machine import probe_machine
@@ -86,13 +86,9 @@ def gated_nvcc(bin_dir: Path, release: str) -> Path:
     return script
 
 
-def wait_for(path: Path) -> str:
-    deadline = time.monotonic() + 30  # a bound against a hang, not a timing
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text().strip():
-            return path.read_text().strip()
-        time.sleep(0.01)
-    raise AssertionError(f"{path} never appeared")
+def started_pid(path: Path) -> str:
+    wait_for(lambda: path.exists() and path.read_text().strip())
+    return path.read_text().strip()
 
 
 def test_nvcc_runs_while_the_rest_is_probed(tmp_path: Path) -> None:
@@ -101,7 +97,7 @@ def test_nvcc_runs_while_the_rest_is_probed(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     nvcc = gated_nvcc(bin_dir, "13.0")
     pending = start_toolkit_read({"PATH": str(bin_dir)}, root=tmp_path / "empty")
-    wait_for(bin_dir / "started")  # running before anyone asked for the answer
+    started_pid(bin_dir / "started")  # running before anyone asked for the answer
     (bin_dir / "go").touch()
     tk = pending.answer()
     assert tk is not None and (tk.version, tk.nvcc, tk.home) == ("13.0", str(nvcc), None)
@@ -111,7 +107,7 @@ def test_an_abandoned_toolkit_read_stops_its_nvcc(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     gated_nvcc(bin_dir, "13.0")  # never given `go`: it would wait forever
     pending = start_toolkit_read({"PATH": str(bin_dir)}, root=tmp_path / "empty")
-    pid = int(wait_for(bin_dir / "started"))
+    pid = int(started_pid(bin_dir / "started"))
     pending.abandon()
     try:
         os.kill(pid, 0)

@@ -189,6 +189,8 @@ def checked_line(machine: Machine) -> str:
 
 
 def _gpus_line(machine: Machine) -> str:
+    from torchsetup.cuda import fmt_cap
+
     nv = machine.nvidia
     if nv is None:
         return "the NVIDIA driver and GPUs: not in the probe document"
@@ -201,7 +203,7 @@ def _gpus_line(machine: Machine) -> str:
     named: dict[str, int] = {}
     for gpu in used:
         cap = gpu.capability
-        label = clean(gpu.name) + (f" (sm_{cap[0]}{cap[1]})" if cap else " (capability unknown)")
+        label = clean(gpu.name) + (f" ({fmt_cap(cap)})" if cap else " (capability unknown)")
         named[label] = named.get(label, 0) + 1
     shown = [f"{n} × {label}" if n > 1 else label for label, n in list(named.items())[:4]]
     more = f" and {len(named) - 4} more kinds" if len(named) > 4 else ""

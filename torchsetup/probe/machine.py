@@ -60,7 +60,7 @@ def probe_nvidia(
     if nvml_lib is None and os_info.system != "Windows" and not nvidia_kernel_present(root):
         # No kernel module and no device node: NVML cannot answer, so it is not loaded (~20 ms),
         # nor its module imported.
-        failure: str | None = NO_KERNEL_MODULE
+        failure = NO_KERNEL_MODULE
         failure_code = None
     else:
         from torchsetup.probe.nvml import read_nvml
@@ -109,7 +109,7 @@ def nvidia_kernel_present(root: Path) -> bool:
             or (root / "dev/dxg").exists())
 
 
-def _diagnose(failure: str | None, failure_code: int | None, smi: SmiReading | None,
+def _diagnose(failure: str, failure_code: int | None, smi: SmiReading | None,
               module_version: str | None, os_info: OSInfo, root: Path) -> str:
     said = (smi.output if smi is not None else "").lower()
     smi_code = smi.exit_code if smi is not None else None
