@@ -26,9 +26,8 @@ def test_the_wheel_ships_the_matrix_and_finds_it(tmp_path: Path) -> None:
         names = zf.namelist()
         shipped = zf.read("torchsetup/data/compat_matrix.json")
         entry_points = next(zf.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt"))
-    # the console script is the entry that skips the interpreter's teardown (tests/test_console.py)
-    assert "torchsetup = torchsetup.console:run" in entry_points.splitlines()
-    assert "torchsetup/smoke_script.py" in names
+    assert "torchsetup = torchsetup.cli:main" in entry_points.splitlines()
+    assert "torchsetup/smoke_script.py" in names and "torchsetup/interpreter_script.py" in names
     assert shipped == (REPO / "data" / "compat_matrix.json").read_bytes()
     python = make_venv(tmp_path / "venv", with_pip=True)
     inst = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", str(wheel)],

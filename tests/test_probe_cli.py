@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO, site_packages
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from conftest import site_packages
 
 from torchsetup import documents
 from torchsetup.probe.interpreter import read_interpreter
@@ -127,30 +125,6 @@ def test_version_and_bare_help(run_cli) -> None:
     assert bare.returncode == 0 and "probe" in bare.stdout and "doctor" in bare.stdout
 
 
-# The interpreter child writes its JSON without importing json (start-up cost); the encoder it runs
-# is the text below, exec'd here exactly as the child runs it, and its output is read by json.
-def _child_encoder():  # type: ignore[no-untyped-def]
-    from torchsetup.probe.interpreter import _ENCODE
-
-    namespace: dict[str, object] = {}
-    exec(_ENCODE, namespace)  # noqa: S102 - the child's own code, as it runs there
-    return namespace["encode"]
-
-
-_JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(st.characters(codec=None), max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=20)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_JSON_VALUES)
-def test_the_child_encoder_writes_json_that_reads_back_the_same(value: object) -> None:
-    text = _child_encoder()(value)
-    assert text.isascii()  # the child's stdout may be a narrow console
-    assert json.loads(text) == value
-
-
 def test_the_child_reads_version_py_as_text_in_every_spelling(tmp_path: Path) -> None:
     """Spellings seen in real torch/version.py files, and lines that must not be taken."""
     site = tmp_path / 'sit\u00e9 "q" \\ \U0001d11e'  # the location comes back through the child's encoder
@@ -164,80 +138,32 @@ def test_the_child_reads_version_py_as_text_in_every_spelling(tmp_path: Path) ->
         "__version__ = \"2.1.0+cu121\"\ndebug = False\n"
         "cuda: Optional[str] = '12.1'\ngit_version = 'abc'\nhip: Optional[str] = None\n"
         "cuda = '11.8'\n")  # a second assignment: the first one counts, as it did with the regex
-    script = f"import sys; sys.path.insert(0, {str(site)!r})\n"
-    from torchsetup.probe.interpreter import _SCRIPT
+    from torchsetup.probe.interpreter import INTERPRETER_SCRIPT
 
-    proc = subprocess.run([sys.executable, "-c", script + _SCRIPT], capture_output=True, text=True, timeout=60,
-                          check=True)
+    env = dict(os.environ, PYTHONPATH=str(site))
+    proc = subprocess.run([sys.executable, str(INTERPRETER_SCRIPT)], capture_output=True, text=True, timeout=60,
+                          check=True, env=env)
     build = json.loads(proc.stdout)["builds"]["torch"]
     assert (build["version"], build["cuda"], build["hip"], build["git_version"], build["cuda_known"]) == (
         "2.1.0+cu121", "12.1", None, "abc", True)
     assert build["location"] == str(site)
 
 
-def test_torchsetups_own_interpreter_is_read_in_process_as_a_child_would_read_it(tmp_path: Path) -> None:
-    """When the target is the interpreter running torchsetup, the facts are read without a child
-    process; they must be exactly what a child reads. A real venv with a torch distribution runs
-    torchsetup itself (in-process), and the test's interpreter probes the same venv (a child)."""
-    from conftest import make_venv
+def test_the_script_does_not_read_its_own_folder(tmp_path: Path) -> None:
+    """Python puts a script's folder first on sys.path; a `python -c` child has no such entry. The
+    interpreter script drops it: a torch distribution beside the script is not the target's."""
+    from torchsetup.probe.interpreter import INTERPRETER_SCRIPT
 
-    from torchsetup.probe.interpreter import read_in_process, same_interpreter
-
-    venv = make_venv(tmp_path / "venv")
-    install_fake_dist(venv, "torch", "2.8.0")
-    (site_packages(venv) / "~orch-2.7.0.dist-info").mkdir()  # and an install problem to report
-    ours = site_packages(Path(sys.executable))  # typer & co for the venv's torchsetup, for both runs alike
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH")}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(ours)])
-    inside = subprocess.run([str(venv), "-m", "torchsetup", "probe", "--json"], capture_output=True, text=True,
-                            env=env, timeout=120, check=True)
-    child = subprocess.run([sys.executable, "-m", "torchsetup", "probe", "--json", "--python", str(venv)],
-                           capture_output=True, text=True, env=env, timeout=120, check=True)
-    a, b = json.loads(inside.stdout), json.loads(child.stdout)
-    for key in ("python", "installed", "builds", "install_problems"):
-        assert a[key] == b[key], key
-    assert a["installed"]["torch"] == "2.8.0" and a["install_problems"][0].startswith("interrupted-install")
-    assert same_interpreter(sys.executable) and not same_interpreter(str(venv))
-    assert read_in_process() == read_interpreter(sys.executable)  # this test's own interpreter, both ways
-
-
-def test_the_venvs_python_is_the_python3_a_console_script_runs(tmp_path: Path) -> None:
-    """pip writes console scripts with `#!.../bin/python3`; an activated venv names `.../bin/python`.
-    Both are one interpreter (one file, one folder, one pyvenv.cfg): read in-process, and reported
-    by the name asked for, exactly as a child started by that name reports itself. The base
-    interpreter the venv's links lead to is another environment: not the same."""
-    from conftest import make_venv
-
-    venv = make_venv(tmp_path / "venv")  # bin/python -> python3 -> the base interpreter
-    install_fake_dist(venv, "torch", "2.8.0")
-    python3 = venv.parent / "python3"
-    ours = site_packages(Path(sys.executable))
-    env = {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "PYTHONPATH")}
-    env.update(VIRTUAL_ENV=str(venv.parent.parent), PYTHONPATH=os.pathsep.join([str(REPO), str(ours)]))
-    check = ("import os, sys\nfrom torchsetup.probe.interpreter import same_interpreter\n"
-             "print(same_interpreter(sys.argv[1]), same_interpreter(os.path.realpath(sys.argv[1])))\n")
-    said = subprocess.run([str(python3), "-c", check, str(venv)], capture_output=True, text=True, env=env,
-                          timeout=60, check=True).stdout.split()
-    assert said == ["True", "False"]
-    inside = subprocess.run([str(python3), "-m", "torchsetup", "probe", "--json"], capture_output=True,
-                            text=True, env=env, timeout=120, check=True)
-    child = subprocess.run([sys.executable, "-m", "torchsetup", "probe", "--json", "--python", str(venv)],
-                           capture_output=True, text=True, env=env, timeout=120, check=True)
-    a, b = json.loads(inside.stdout), json.loads(child.stdout)
-    assert a["python"]["executable"] == str(venv)  # the venv's python, as VIRTUAL_ENV names it
-    for key in ("python", "installed", "builds", "install_problems"):
-        assert a[key] == b[key], key
-
-
-def test_a_failing_in_process_read_falls_back_to_a_child(monkeypatch) -> None:
-    """The in-process script is replaced by one that fails (the only fake here); the child that
-    answers instead is real, and the machine says what the child read."""
-    import torchsetup.probe.machine as machine_mod
-
-    def broken(python: str | None = None) -> None:
-        raise RuntimeError(f"in-process read of {python} failed")
-
-    monkeypatch.setattr(machine_mod, "read_in_process", broken)
-    machine = machine_mod.probe_machine(sys.executable)
-    facts = read_interpreter(sys.executable)
-    assert (machine.python, machine.installed, machine.builds) == (facts.python, facts.installed, facts.builds)
+    folder = tmp_path / "scripts"
+    (folder / "torch-9.9.9.dist-info").mkdir(parents=True)
+    (folder / "torch-9.9.9.dist-info" / "METADATA").write_text("Name: torch\nVersion: 9.9.9\n\n")
+    copy = folder / INTERPRETER_SCRIPT.name
+    copy.write_text(INTERPRETER_SCRIPT.read_text())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    beside = json.loads(subprocess.run([sys.executable, str(copy)], capture_output=True, text=True, env=env,
+                                       timeout=60, check=True).stdout)
+    assert beside["installed"]["torch"] is None and beside["builds"]["torch"] is None
+    env["PYTHONPATH"] = str(folder)  # the same folder, named by the user: it counts
+    named = json.loads(subprocess.run([sys.executable, str(copy)], capture_output=True, text=True, env=env,
+                                      timeout=60, check=True).stdout)
+    assert named["installed"]["torch"] == "9.9.9"

@@ -1,4 +1,4 @@
-from torchsetup.console import run
+from torchsetup.cli import main
 
 if __name__ == "__main__":
-    run()
+    main()

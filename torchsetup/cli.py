@@ -1,87 +1,112 @@
-"""Command line entry point: the app, and the one place where an error becomes a message and an
-exit code. The commands live in cli_inspect (probe, verify, doctor), cli_plan (resolve, install) and
-cli_matrix (they import their stages lazily). Typer is given only the command being run (the other
-modules are not imported); help lists every command by name and help without inspecting its options."""
+"""Command line entry point: the app, its registry of commands, and the one place where an error
+becomes a message and an exit code.
+
+The registry has pip's shape (`pip/_internal/commands/__init__.py`): each command's module and
+summary. Help lists the summaries; a command's module is imported when that command runs
+(click's lazy-group pattern: `list_commands` and `get_command`).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sys
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
-from torchsetup.errors import ExitCode, TorchsetupError
+from torchsetup.errors import ExitCode, OutputLost, TorchsetupError
+
+try:
+    from typer import _click as click  # typer 0.26 and later carry their own copy of click
+except ImportError:  # typer before 0.26 uses click itself
+    import click  # type: ignore[no-redef]
 
 HELP = ("Pick, install and prove the PyTorch build that actually runs on this machine.\n\n"
         "Every command takes --debug (a traceback instead of the one-line error). Exit codes: 0 done, "
         "1 a problem was found (doctor errors, smoke test failed), 2 bad usage or input, 3 no build fits, "
         "4 the install failed (the environment was restored), 5 the environment could not be inspected.")
 
-# name -> (module, attribute): a command function, or a Typer app for a command group
-COMMANDS: dict[str, tuple[str, str]] = {
-    "probe": ("torchsetup.cli_inspect", "probe"),
-    "resolve": ("torchsetup.cli_plan", "resolve"),
-    "install": ("torchsetup.cli_plan", "install"),
-    "verify": ("torchsetup.cli_inspect", "verify"),
-    "doctor": ("torchsetup.cli_inspect", "doctor"),
-    "matrix": ("torchsetup.cli_matrix", "matrix_app"),
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """Where a command lives: a module and the name in it of a function or a Typer group."""
+
+    module: str
+    attribute: str
+    summary: str
+
+
+COMMANDS: dict[str, CommandInfo] = {
+    "probe": CommandInfo("torchsetup.cli_inspect", "probe",
+                         "What this machine is: OS, libc, Python, NVIDIA driver, GPUs, CUDA toolkit, "
+                         "installed torch."),
+    "resolve": CommandInfo("torchsetup.cli_plan", "resolve",
+                           "Which torch/torchvision/torchaudio build fits, and why every other one does not."),
+    "install": CommandInfo("torchsetup.cli_plan", "install",
+                           "Emit (--dry-run) or run the install command for the resolved plan, then verify."),
+    "verify": CommandInfo("torchsetup.cli_inspect", "verify",
+                          "Smoke-test the torch installed in the target interpreter (the GPU when there is one)."),
+    "doctor": CommandInfo("torchsetup.cli_inspect", "doctor",
+                          "Probe + the installed torch family checked against the machine; findings "
+                          "with the fix."),
+    "matrix": CommandInfo("torchsetup.cli_matrix", "matrix_app", "Read or rebuild the version matrix."),
 }
+
+
+class LazyGroup(TyperGroup):
+    """The root group: commands listed from the registry, each built when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        info = COMMANDS.get(cmd_name)
+        if info is None:
+            return None
+        target = getattr(importlib.import_module(info.module), info.attribute)
+        if not isinstance(target, typer.Typer):
+            single = typer.Typer(add_completion=False, rich_markup_mode=None)
+            single.command(cmd_name)(target)
+            target = single
+        return typer.main.get_command(target)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in COMMANDS and not args[0].startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(args[0], list(COMMANDS), n=1)
+            ctx.fail(f"No such command {args[0]!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, info.summary) for name, info in COMMANDS.items()])
 
 
 def _show_version(value: bool) -> None:
     if value:
         from torchsetup import __version__
+        from torchsetup.textout import write
 
-        sys.stdout.write(f"torchsetup {__version__}\n")
+        write(f"torchsetup {__version__}\n")
         raise typer.Exit(0)
 
 
+app = typer.Typer(cls=LazyGroup, add_completion=False, no_args_is_help=True, help=HELP,
+                  pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+@app.callback()
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
-    # the help text is HELP, given to typer.Typer below
-    return None
-
-
-def build_app(args: list[str]) -> typer.Typer:
-    """The app: the command named in `args` alone and in full; without one, every command listed by
-    name and help only."""
-    app = typer.Typer(
-        add_completion=False,
-        no_args_is_help=True,
-        help=HELP,
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,  # click's plain help: typer's rich help path imports rich and markdown-it (~70 ms)
-    )
-    app.callback()(_root)
-    position = next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))
-    wanted = args[position] if position < len(args) else None
-    if "--help" in args[:position]:  # `torchsetup --help probe`: the root's help, every command listed
-        wanted = None
-    if wanted in COMMANDS:
-        # One command runs: the others need not be listed (click shows them only in the group's
-        # help and for an unknown command), so their modules are not even imported.
-        module, attribute = COMMANDS[wanted]
-        target = getattr(importlib.import_module(module), attribute)
-        if isinstance(target, typer.Typer):
-            app.add_typer(target, name=wanted)
-        else:
-            app.command(wanted)(target)
-        return app
-    # No command runs (help, or a name click will call unknown with a suggestion): every command is
-    # listed by name and help only (click's lazy-group pattern), so typer inspects none of their options.
-    for name, (module, attribute) in COMMANDS.items():
-        target = getattr(importlib.import_module(module), attribute)
-        info = target.info.help if isinstance(target, typer.Typer) else target.__doc__
-        app.command(name, help=info, add_help_option=False)(_listed_only)
-    return app
-
-
-def _listed_only() -> None:
-    raise AssertionError("a command listed for help only was invoked")  # click never invokes it: see build_app
+    """The root's options; its help text is HELP."""
 
 
 def _survive_narrow_encodings() -> None:
@@ -93,48 +118,86 @@ def _survive_narrow_encodings() -> None:
                 reconfigure(errors="backslashreplace" if stream is sys.stderr else "replace")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> NoReturn:
     _survive_narrow_encodings()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
+    _exit(run(args, debug))
+
+
+def run(args: list[str], debug: bool) -> int:
+    """The command's exit code; an error is reported here (or re-raised with --debug)."""
     try:
-        code = build_app(args)(args=args, prog_name="torchsetup", standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
+        command = typer.main.get_command(app)
+        code = command.main(args=args, prog_name="torchsetup", standalone_mode=False)
+        return code if isinstance(code, int) else ExitCode.OK
+    except OutputLost as exc:
+        if not exc.quiet:
+            _report(exc.message, None)
+        _discard_stdout()
+        return exc.exit_code
     except TorchsetupError as exc:
-        if debug:
-            raise
         _report(exc.message, exc.hint)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.stderr.write("torchsetup: aborted\n")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        sys.stderr.write("torchsetup: interrupted\n")
-        sys.exit(130)
-    except Exception as exc:  # the last line of defence: one line, not a traceback
         if debug:
-            raise
-        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # typer's click errors
-            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `torchsetup` or `torchsetup matrix`
-                sys.stdout.write(exc.format_message() + "\n")
-                sys.exit(0)
-            if not exc.format_message().strip():  # help was shown already
-                sys.exit(0)
-            command = next((a for a in args if not a.startswith("-")), None)
-            where = f"torchsetup {command} --help" if command in COMMANDS else "torchsetup --help"
-            _report(exc.format_message(), f"Run `{where}` for usage.")
-            sys.exit(ExitCode.USAGE)
+            _traceback()
+        return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `torchsetup` or `torchsetup matrix`
+        sys.stdout.write(exc.format_message() + "\n")
+        return ExitCode.OK
+    except typer.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        command_name = next((a for a in args if not a.startswith("-")), None)
+        where = f"torchsetup {command_name} --help" if command_name in COMMANDS else "torchsetup --help"
+        _report(exc.format_message(), f"Run `{where}` for usage.")
+        return ExitCode.USAGE
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("torchsetup: interrupted\n")
+        return 130
+    except OSError as exc:
+        _report(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""),
+                "Re-run with --debug for the traceback.")
+        if debug:
+            _traceback()
+        return ExitCode.UNUSABLE
+    except Exception as exc:  # the last line of defence: one line, not a traceback
         _report(f"internal error: {type(exc).__name__}: {exc}",
                 "Re-run with --debug for the traceback and report it.")
-        sys.exit(ExitCode.UNUSABLE)
-    sys.exit(0)
+        if debug:
+            _traceback()
+        return ExitCode.UNUSABLE
+
+
+def _exit(code: int) -> NoReturn:
+    """Flush stdout and exit with `code`. Output that could not be written is never exit 0: it
+    keeps a failing command's own code, and is exit 5 otherwise (a closed pipe says nothing)."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        lost = OutputLost(exc)
+        if not lost.quiet:
+            with contextlib.suppress(OSError):
+                _report(lost.message, None)
+        _discard_stdout()
+        code = code or lost.exit_code
+    sys.exit(code)
+
+
+def _discard_stdout() -> None:
+    """Python flushes stdout again at exit: point it at the null device so that the second flush
+    has nowhere to fail (the way the `signal` module's documentation gives for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _report(message: str, hint: str | None) -> None:
     sys.stderr.write(f"torchsetup: error: {message}\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
+
+
+def _traceback() -> None:
+    import traceback
+
+    traceback.print_exc()

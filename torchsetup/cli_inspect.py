@@ -22,7 +22,7 @@ from torchsetup.cli_options import (
 from torchsetup.errors import ExitCode
 
 if TYPE_CHECKING:
-    from torchsetup.matrix.store import Matrix
+    pass
 
 
 def probe(
@@ -81,26 +81,14 @@ def doctor(
     shell: ShellOpt = None,
 ) -> None:
     """Probe + the installed torch family checked against the machine; findings with the fix."""
-    loaded: list[Matrix] = []
-
-    def prepare() -> None:  # runs while the target interpreter answers the probe
-        from torchsetup.matrix import load_matrix
-
-        loaded.append(load_matrix(matrix))
-        import torchsetup.doctor
-        import torchsetup.resolve  # noqa: F401
-
-        if not json_out:
-            import torchsetup.render  # noqa: F401
-
-    machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, prepare, gpus)
-    if not loaded:
-        prepare()
     from torchsetup.doctor import examine
     from torchsetup.documents import doctor_document, verify_document
+    from torchsetup.matrix import load_matrix
 
+    loaded = load_matrix(matrix)
+    machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, gpus)
     machine = machines[0]
-    findings = examine(machine, loaded[0], exe, labels[0], shell_for(shell, machines, None))
+    findings = examine(machine, loaded, exe, labels[0], shell_for(shell, machines, None))
     verify_doc = None
     if run_smoke and not probe_file:
         from torchsetup.doctor_findings import join_devices

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from torchsetup.cli_options import InsecureOpt, JsonOpt, MatrixOpt, emit_json
+from torchsetup.textout import write
 
-matrix_app = typer.Typer(no_args_is_help=True, help="Read or rebuild the version matrix.", rich_markup_mode=None)
+matrix_app = typer.Typer(no_args_is_help=True, add_completion=False, help="Read or rebuild the version matrix.",
+                         rich_markup_mode=None)
 
 
 @matrix_app.command("show")
@@ -67,7 +68,7 @@ def matrix_update(
         emit_json(matrix_update_document(result))
     else:
         for x in result.learned:
-            sys.stdout.write(f"learned torch {x.torch} on {x.platform}: {x.build} ({x.requests} requests, "
+            write(f"learned torch {x.torch} on {x.platform}: {x.build} ({x.requests} requests, "
                              f"{x.bytes_read:,} bytes of a {x.wheel_size or 0:,}-byte wheel)\n")
-        sys.stdout.write(f"wrote {result.output}: {result.releases} releases, newest {result.newest}"
+        write(f"wrote {result.output}: {result.releases} releases, newest {result.newest}"
                          f" ({len(result.added)} added, {len(result.lost)} lost)\n")

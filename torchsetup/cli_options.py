@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -52,7 +51,6 @@ GpusOpt = Annotated[str | None, typer.Option(
 
 
 def machines_for(python: str | None, probe_files: list[str] | None,
-                 while_waiting: Callable[[], object] | None = None,
                  gpus: str | None = None) -> tuple[list[Machine], list[str], str]:
     """The machines to plan for, their labels, and the interpreter the command names. Only the GPUs
     torch will use count: --gpus, else (for this machine, not a recorded one) CUDA_VISIBLE_DEVICES."""
@@ -70,7 +68,7 @@ def machines_for(python: str | None, probe_files: list[str] | None,
         for stale in stale_environments():
             sys.stderr.write(f"torchsetup: warning: {stale}; using {default_python()}\n")
     target = python or default_python()
-    machine = probe_machine(target, while_waiting=while_waiting)
+    machine = probe_machine(target)
     return [select_gpus(machine, gpus, os.environ)], ["this machine"], target
 
 
@@ -87,7 +85,9 @@ def shell_for(shell: str | None, machines: list[Machine], platform: str | None) 
 
 def emit_json(document: dict[str, Any]) -> None:
     """The one document of a --json command: nothing else goes to stdout."""
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    from torchsetup.textout import write
+
+    write(json.dumps(document, indent=2) + "\n")
 
 
 def finish(code: ExitCode) -> NoReturn:

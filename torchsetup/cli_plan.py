@@ -38,6 +38,7 @@ from torchsetup.cli_options import (
     shell_for,
 )
 from torchsetup.errors import ExitCode, InstallFailed, NoFitError, UsageError
+from torchsetup.textout import write
 
 if TYPE_CHECKING:
     from torchsetup.probe.model import Machine
@@ -212,9 +213,9 @@ def install(
         if json_out:
             emit_json(install_document(InstallResult(True, "dry-run", plan)))
         elif output_format == "requirements":
-            sys.stdout.write(requirements_text(plan))
+            write(requirements_text(plan))
         else:
-            sys.stdout.write(quoting.quote(plan.command, quoting_for) + "\n")
+            write(quoting.quote(plan.command, quoting_for) + "\n")
         return
     installed = machines[0].installed or Installed()
     if not already_installed(plan, installed) and not yes:

@@ -55,7 +55,7 @@ def _local(version: str) -> str | None:
 
 
 def _release(matrix: Matrix, version: str) -> Release | None:
-    from packaging.version import InvalidVersion, Version  # ~3 ms: only with a torch installed
+    from packaging.version import InvalidVersion, Version
 
     try:
         Version(version)

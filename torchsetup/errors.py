@@ -49,3 +49,14 @@ class EnvironmentUnusable(TorchsetupError):
     """The environment could not be inspected: interpreter missing, matrix unusable (exit 5)."""
 
     exit_code = ExitCode.UNUSABLE
+
+
+class OutputLost(TorchsetupError):
+    """Standard output could not take what was written (a full disk, a closed pipe): exit 5, or
+    the command's own failing code. A closed pipe (`| head`) is said nothing about."""
+
+    exit_code = ExitCode.UNUSABLE
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(f"could not write the output: {error.strerror or error}")
+        self.quiet = isinstance(error, BrokenPipeError)

@@ -3,7 +3,7 @@
 No markup language: a string is printed as it is, so text from outside (paths, GPU names, error
 strings) cannot change the view; `clean` drops terminal control sequences from it. Colour is ANSI
 SGR, used only when the stream is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`.
-Kept free of rich on purpose: rich's import costs ~45 ms of CPU on every command that prints.
+Kept free of rich: a plain line needs no rendering library.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import re
 import sys
 from collections.abc import Sequence
 from typing import TextIO
+
+from torchsetup.errors import OutputLost
 
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SGR = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "blue": "34"}
@@ -30,6 +32,17 @@ def wants_colour(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
+def write(text: str, stream: TextIO | None = None) -> None:
+    """Write to `stream` (stdout by default); a failure of standard output is OutputLost."""
+    target = sys.stdout if stream is None else stream
+    try:
+        target.write(text)
+    except OSError as exc:
+        if target is sys.stdout:
+            raise OutputLost(exc) from exc
+        raise
+
+
 class Out:
     """One output stream: `line()` writes a line made of plain and styled pieces."""
 
@@ -43,7 +56,7 @@ class Out:
         return f"\x1b[{codes}m{text}\x1b[0m" if self.colour and codes else text
 
     def line(self, *pieces: str) -> None:
-        self.stream.write("".join(pieces) + "\n")
+        write("".join(pieces) + "\n", self.stream)
 
     def table(self, columns: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None,
               header: bool = True) -> None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def parse_spec(spec: str | None) -> SpecifierSet | None:
     if spec is None:
         return None
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # ~5 ms: only when --torch is given
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     text = spec.strip()
     if not text:

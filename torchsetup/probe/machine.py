@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from torchsetup import children
 from torchsetup.errors import UsageError
 from torchsetup.probe.interpreter import (
-    InterpreterFacts,
     default_python,
     finish_interpreter_probe,
-    read_in_process,
-    same_interpreter,
     stale_environments,
     start_interpreter_probe,
 )
@@ -58,8 +55,7 @@ def probe_nvidia(
     """NVML first; then nvidia-smi; then the kernel module's version file; then a diagnosis."""
     env = os.environ if environ is None else environ
     if nvml_lib is None and os_info.system != "Windows" and not nvidia_kernel_present(root):
-        # No kernel module and no device node: NVML cannot answer, so it is not loaded (~20 ms),
-        # nor its module imported.
+        # No kernel module and no device node: NVML cannot answer, so it is not loaded.
         failure = NO_KERNEL_MODULE
         failure_code = None
     else:
@@ -145,26 +141,22 @@ def probe_machine(
     nvml_lib: Any = None,
     environ: Mapping[str, str] | None = None,
     root: Path = Path("/"),
-    while_waiting: Callable[[], object] | None = None,
 ) -> Machine:
-    """Probe everything. `while_waiting` runs while the target interpreter answers (the CLI
-    imports and loads what it needs next there, so the child's start-up costs no wall time)."""
+    """Probe everything: the target interpreter's child and `nvcc` (when it must be asked) run
+    while the rest is probed."""
     env = os.environ if environ is None else environ
     timeout = probe_timeout(env)
     target = python or default_python(env)
-    # a child for another interpreter, started now: it runs while the rest is probed
-    child = None if same_interpreter(target) else start_interpreter_probe(target)
+    child = start_interpreter_probe(target)
     pending_toolkit = None
     try:
         pending_toolkit = start_toolkit_read(env, root, timeout)  # nvcc, when asked, runs meanwhile
         os_info = read_os(root, env)
         nvidia, nv_warnings = probe_nvidia(os_info, nvml_lib, env, root, timeout)
-        if while_waiting is not None:
-            while_waiting()
-        facts = _read_here_or_in_a_child(target) if child is None else finish_interpreter_probe(child, target)
+        facts = finish_interpreter_probe(child, target)
         toolkit = pending_toolkit.answer()
     except BaseException:
-        if child is not None and child.poll() is None:  # a reaped child's group id may be reused
+        if child.poll() is None:  # a reaped child's group id may be reused
             children.kill_group(child)
         if pending_toolkit is not None:
             pending_toolkit.abandon()
@@ -179,12 +171,3 @@ def probe_machine(
         builds=facts.builds,
         install_problems=facts.install_problems,
     )
-
-
-def _read_here_or_in_a_child(target: str) -> InterpreterFacts:
-    """The script in-process; should it fail here (a bug, or a sys.path entry it cannot read), a
-    child reads the interpreter as it does for any other."""
-    try:
-        return read_in_process(target)
-    except Exception:  # any failure here has the child as its answer
-        return finish_interpreter_probe(start_interpreter_probe(target), target)

@@ -37,7 +37,7 @@ class NvmlReading:
 
 
 def load_pynvml() -> Any:
-    import pynvml  # deferred: costs ~10 ms and loads libnvidia-ml when called
+    import pynvml  # deferred: it loads libnvidia-ml, which only a machine with the driver has
 
     return pynvml
 
