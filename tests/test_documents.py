@@ -13,6 +13,7 @@ from conftest import REPO
 from torchsetup import documents
 from torchsetup.doctor import examine
 from torchsetup.install import InstallResult
+from torchsetup.kinds import InstallAction
 from torchsetup.matrix import load_matrix
 from torchsetup.probe.model import load_probe_file, machine_from_document
 from torchsetup.resolve import Request, resolve
@@ -64,11 +65,12 @@ def test_resolve_install_and_doctor_documents_from_real_results() -> None:
     assert set(doc) == RESOLVE_KEYS and set(doc["plan"]) == PLAN_KEYS and doc["ok"] is True
     assert all(set(r) == {"torch", "variant", "reason"} for r in doc["rejected"]) and doc["rejected"]
     assert res.plan is not None
-    install = documents.install_document(InstallResult(True, "dry-run", res.plan))
+    install = documents.install_document(InstallResult(True, InstallAction.DRY_RUN, res.plan))
     assert set(install) == INSTALL_KEYS | ADDED["install"] and install["plan"] == doc["plan"]
     assert install["plan"]["command"] == list(res.plan.command)  # argv, exactly what would run
-    with pytest.raises(ValueError, match="not one of the contract's"):
-        documents.install_document(InstallResult(True, "upgraded", res.plan))  # not a contract action
+    assert json.loads(json.dumps(install))["action"] == "dry-run"  # the contract's word, as JSON writes it
+    with pytest.raises(ValueError, match="'upgraded' is not a valid InstallAction"):
+        InstallAction("upgraded")  # not a contract action: no such member
     failed = documents.install_document(None, error="no build fits")
     assert set(failed) == INSTALL_KEYS | ADDED["install"] and failed["action"] == "failed" and not failed["ok"]
     findings = examine(load_probe_file(str(REPO / "examples" / "rtx5090-with-2.6.0.json")), MATRIX, "python",

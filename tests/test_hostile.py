@@ -93,8 +93,10 @@ CASES = [
     ("matrix: a string for a list", lambda d: ["matrix", "show", "--matrix", write(d, "m.json", _matrix(
         platforms="linux"))], {}, 5, "expected a list of strings"),
     ("matrix: /dev/zero", lambda d: ["matrix", "show", "--matrix", "/dev/zero"], {}, 5, "not a regular file"),
-    ("unknown variant", lambda d: ["resolve", "--variant", "xpu9", "--probe-file", str(PROBES / "no-gpu.json")],
-     {}, 2, "no release in the matrix has a 'xpu9' build"),
+    ("unknown variant", lambda d: ["resolve", "--variant", "cu999", "--probe-file", str(PROBES / "no-gpu.json")],
+     {}, 2, "no release in the matrix has a 'cu999' build"),
+    ("not a variant name", lambda d: ["resolve", "--variant", "xpu9", "--probe-file", str(PROBES / "no-gpu.json")],
+     {}, 2, "not a variant name: 'xpu9'"),
     ("--gpus that do not exist", lambda d: ["resolve", "--gpus", "7", "--probe-file",
                                             str(PROBES / "mixed-1080-4090.json")], {}, 2, "--gpus: no GPU '7'"),
     ("lock wait not a number", lambda d: ["install", "--yes", "--probe-file", str(PROBES / "no-gpu.json"),

@@ -203,8 +203,9 @@ def test_every_cuda_variant_of_1_0_to_1_7_has_an_arch_list() -> None:
     ("cu80", "375.26", "376.51"), ("cu90", "384.81", "385.54"), ("cu92", "396.37", "398.26"),
     ("cu100", "410.48", "411.31"), ("cu110", "450.51.05", "451.48"), ("cu111", "450.80.02", "452.39")])
 def test_driver_minimums(variant: str, linux: str, windows: str) -> None:
-    assert cuda.min_driver_for(MATRIX, variant, "Linux")[0] == linux  # type: ignore[index]
-    assert cuda.min_driver_for(MATRIX, variant, "Windows")[0] == windows  # type: ignore[index]
+    minimum = cuda.min_driver_for(MATRIX, variant)
+    assert minimum is not None
+    assert (minimum.for_system("Linux")[0], minimum.for_system("Windows")[0]) == (linux, windows)
 
 
 def test_regenerates_exactly_from_a_clone_with_nothing_beside_it(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from torchsetup import cuda
 from torchsetup.matrix import load_matrix
+from torchsetup.matrix.store import parse_driver
 from torchsetup.probe.model import Gpu, Machine, NvidiaInfo, OSInfo, PythonInfo
 from torchsetup.resolve import Request, resolve
 
@@ -62,9 +63,10 @@ def test_plan_invariants(fleet: list[Machine], allow_cpu: bool) -> None:
         assert nv is not None
         if not nv.gpus:
             continue
-        minimum = cuda.min_driver_for(MATRIX, plan.variant, "Linux")
+        minimum = cuda.min_driver_for(MATRIX, plan.variant)
         assert minimum is not None
-        assert cuda.parse_driver(nv.driver_version) >= cuda.parse_driver(minimum[0])
+        driver = parse_driver(nv.driver_version)
+        assert driver is not None and driver >= minimum.linux_version
         arch = cuda.arch_list_for(MATRIX, plan.torch, plan.variant, "linux-x86_64")
         assert arch is not None
         for gpu in nv.gpus:

@@ -1,13 +1,18 @@
-"""The planning commands: `resolve` (which build fits, and why not the others) and `install`, and
-the one typed options object both build (`PlanOptions`), checked into a `resolve.Request`."""
+"""The planning commands: `resolve` (which build fits, and why not the others) and `install`.
+
+Both take one option set (`plan_options`), checked once, here at the edge, into a typed
+`PlanOptions` that the lower layers trust."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -38,62 +43,133 @@ from torchsetup.cli_options import (
     shell_for,
 )
 from torchsetup.errors import ExitCode, InstallFailed, NoFitError, UsageError
+from torchsetup.kinds import IndexStrategy, InstallAction, Installer
 from torchsetup.textout import write
 
 if TYPE_CHECKING:
+    from torchsetup.install import InstallResult
+    from torchsetup.plan import Resolution
     from torchsetup.probe.model import Machine
-    from torchsetup.resolve import Request, Resolution
+    from torchsetup.resolve import Request
 
 
 @dataclass(frozen=True)
 class PlanOptions:
-    """What `resolve` and `install` both take: one typed object, built field by field."""
+    """What `resolve` and `install` both take, checked: every value here is valid."""
 
-    python: str | None = None
-    probe_files: tuple[str, ...] = ()
-    matrix: str | None = None
-    gpus: str | None = None
-    torch: str | None = None
-    variant: str | None = None
-    no_torchvision: bool = False
-    no_torchaudio: bool = False
-    python_version: str | None = None
-    platform: str | None = None
-    allow_cpu: bool = False
-    for_extensions: bool = False
-    installer: str = "pip"
-    index_strategy: str = "extra"
-    index_base: str | None = None
-    allow_insecure_index: bool = False
+    json_out: bool
+    python: str | None
+    probe_files: tuple[str, ...]
+    matrix: str | None
+    gpus: str | None
+    torch: str | None
+    variant: str | None
+    torchvision: bool
+    torchaudio: bool
+    python_version: str | None
+    platform: str | None
+    allow_cpu: bool
+    for_extensions: bool
+    installer: Installer
+    index_strategy: IndexStrategy
+    index_base: str | None
+    allow_insecure_index: bool
+    shell: str | None
 
 
-def plan_request(options: PlanOptions, python: str) -> Request:
-    """Options -> a resolve.Request, every option checked (bad ones are exit 2)."""
-    from torchsetup.command import INSTALLERS, STRATEGIES, CommandOptions, check_index_base
-    from torchsetup.resolve import Request as PlanRequest
+def plan_options(
+    json_out: JsonOpt = False,
+    python: PythonOpt = None,
+    probe_file: ProbeFilesOpt = None,
+    torch: TorchOpt = None,
+    variant: VariantOpt = None,
+    no_torchvision: NoTorchvisionOpt = False,
+    no_torchaudio: NoTorchaudioOpt = False,
+    python_version: PythonVersionOpt = None,
+    platform: PlatformOpt = None,
+    allow_cpu: AllowCpuOpt = False,
+    for_extensions: ForExtensionsOpt = False,
+    matrix: MatrixOpt = None,
+    gpus: GpusOpt = None,
+    installer: InstallerOpt = "pip",
+    index_strategy: IndexStrategyOpt = "extra",
+    index_base: IndexBaseOpt = None,
+    allow_insecure_index: InsecureOpt = False,
+    shell: ShellOpt = None,
+) -> PlanOptions:
+    """The option set of `resolve` and `install`, each option checked (bad ones are exit 2)."""
+    from torchsetup.command import check_index_base
 
-    installer, index_strategy = options.installer, options.index_strategy
-    python_version, platform = options.python_version, options.platform
-    base = options.index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
-    check_index_base(base, options.allow_insecure_index)
+    base = index_base or os.environ.get("TORCHSETUP_INDEX_BASE") or None
+    check_index_base(base, allow_insecure_index)
     if installer == "auto":
         import shutil
 
         installer = "uv" if shutil.which("uv") else "pip"
-    if installer not in INSTALLERS:
+    if installer not in {i.value for i in Installer}:
         raise UsageError(f"unknown installer {installer!r}", "Use --installer pip, uv or auto.")
-    if index_strategy not in STRATEGIES:
+    if installer == "uv":
+        import shutil
+
+        if shutil.which("uv") is None:
+            raise UsageError("--installer uv: uv is not on PATH", "Install uv, or use --installer pip.")
+    if index_strategy not in {s.value for s in IndexStrategy}:
         raise UsageError(f"unknown index strategy {index_strategy!r}",
                          "Use --index-strategy extra or --index-strategy index.")
     if python_version is not None and re.fullmatch(r"3\.\d+t?", python_version) is None:
         raise UsageError(f"not a Python version: {python_version!r}", "Use e.g. 3.12 or 3.14t.")
     if platform is not None and platform not in PLATFORMS:
         raise UsageError(f"unknown platform {platform!r}", f"Use one of {', '.join(PLATFORMS)}.")
-    return PlanRequest(torch=options.torch, variant=options.variant, torchvision=not options.no_torchvision,
-                       torchaudio=not options.no_torchaudio, python_version=python_version, platform=platform,
-                       allow_cpu=options.allow_cpu, for_extensions=options.for_extensions,
-                       command=CommandOptions(python=python, installer=installer, strategy=index_strategy,
-                                              index_base=base, allow_insecure_index=options.allow_insecure_index))
+    if shell is not None and shell not in ("posix", "powershell"):
+        raise UsageError(f"unknown shell {shell!r}", "Use --shell posix or --shell powershell.")
+    if variant is not None:
+        variant = _checked_variant(variant)
+    return PlanOptions(json_out, python, tuple(probe_file or ()), matrix, gpus, torch, variant,
+                       not no_torchvision, not no_torchaudio, python_version, platform, allow_cpu, for_extensions,
+                       Installer(installer), IndexStrategy(index_strategy), base, allow_insecure_index, shell)
+
+
+def _checked_variant(variant: str) -> str:
+    """cu121, cpu, rocm6.2, xpu; a spelling such as `cuda12.1` or `CU121` gets a suggestion."""
+    if re.fullmatch(r"cpu|cu\d{2,3}|rocm\d+(\.\d+)*|xpu", variant):
+        return variant
+    match = re.fullmatch(r"(?:cuda|cu)[-_ ]?(\d+)\.?(\d)?", variant.strip().lower())
+    suggestion = f"cu{match[1]}{match[2] or ''}" if match else variant.strip().lower()
+    hint = f"Did you mean --variant {suggestion}?" if suggestion != variant else \
+        "Use cpu, cuXYZ (cu128), rocmX.Y or xpu; `torchsetup matrix show` lists them."
+    raise UsageError(f"not a variant name: {variant!r}", hint)
+
+
+def with_plan_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`command(options: PlanOptions, ...its own options)` as a typer command that takes the plan
+    options and its own: one option set, declared once."""
+    shared = list(inspect.signature(plan_options).parameters.values())
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "options"]
+    hints = {**typing.get_type_hints(plan_options, include_extras=True),
+             **typing.get_type_hints(command, include_extras=True)}
+
+    def run(**values: object) -> None:
+        options = plan_options(**{p.name: values.pop(p.name) for p in shared})  # type: ignore[arg-type]
+        command(options, **values)
+
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(annotation=hints[p.name]) for p in shared + own])
+    run.__annotations__ = {p.name: hints[p.name] for p in shared + own}
+    return run
+
+
+def plan_request(options: PlanOptions, python: str) -> Request:
+    from torchsetup.command import CommandOptions
+    from torchsetup.resolve import Request as PlanRequest
+
+    return PlanRequest(torch=options.torch, variant=options.variant, torchvision=options.torchvision,
+                       torchaudio=options.torchaudio, python_version=options.python_version,
+                       platform=options.platform, allow_cpu=options.allow_cpu,
+                       for_extensions=options.for_extensions,
+                       command=CommandOptions(python=python, installer=options.installer,
+                                              strategy=options.index_strategy, index_base=options.index_base,
+                                              allow_insecure_index=options.allow_insecure_index))
 
 
 def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
@@ -103,11 +179,10 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
 
     loaded = load_matrix(options.matrix)
     machines, labels, exe = machines_for(options.python, list(options.probe_files) or None, gpus=options.gpus)
-    request = plan_request(options, exe)
-    return run_resolve(machines, loaded, request, labels), machines, exe
+    return run_resolve(machines, loaded, plan_request(options, exe), labels), machines, exe
 
 
-def explain_no_fit(result: Resolution, json_out: bool) -> NoReturn:
+def explain_no_fit(result: Resolution, json_out: bool) -> typing.NoReturn:
     """resolve and install explain a no-fit alike: the nearest candidates, the headline, the ways out."""
     if not json_out:
         from torchsetup.render import render_resolution
@@ -116,67 +191,30 @@ def explain_no_fit(result: Resolution, json_out: bool) -> NoReturn:
     raise NoFitError(result.error or "no build fits", result.hint)
 
 
-def resolve(
-    json_out: JsonOpt = False,
-    python: PythonOpt = None,
-    probe_file: ProbeFilesOpt = None,
-    torch: TorchOpt = None,
-    variant: VariantOpt = None,
-    no_torchvision: NoTorchvisionOpt = False,
-    no_torchaudio: NoTorchaudioOpt = False,
-    python_version: PythonVersionOpt = None,
-    platform: PlatformOpt = None,
-    allow_cpu: AllowCpuOpt = False,
-    for_extensions: ForExtensionsOpt = False,
-    matrix: MatrixOpt = None,
-    gpus: GpusOpt = None,
-    installer: InstallerOpt = "pip",
-    index_strategy: IndexStrategyOpt = "extra",
-    index_base: IndexBaseOpt = None,
-    allow_insecure_index: InsecureOpt = False,
-    shell: ShellOpt = None,
-) -> None:
+@with_plan_options
+def resolve(options: PlanOptions) -> None:
     """Which torch/torchvision/torchaudio build fits, and why every other one does not.
 
     Exit codes: 0 a plan, 2 bad input, 3 no build fits, 5 the environment could not be inspected."""
     from torchsetup.documents import resolve_document
 
-    options = PlanOptions(python, tuple(probe_file or ()), matrix, gpus, torch, variant, no_torchvision,
-                          no_torchaudio, python_version, platform, allow_cpu, for_extensions, installer,
-                          index_strategy, index_base, allow_insecure_index)
     result, machines, _ = resolve_for(options)
-    if json_out:
+    if options.json_out:
         emit_json(resolve_document(result))
         if not result.ok:
             finish(ExitCode.NO_FIT)
         return
     if not result.ok:
-        explain_no_fit(result, json_out)
+        explain_no_fit(result, options.json_out)
     from torchsetup.render import render_resolution
 
-    render_resolution(result, shell=shell_for(shell, machines, platform))
+    render_resolution(result, shell=shell_for(options.shell, machines, options.platform))
 
 
+@with_plan_options
 def install(
-    json_out: JsonOpt = False,
-    python: PythonOpt = None,
-    probe_file: ProbeFilesOpt = None,
-    torch: TorchOpt = None,
-    variant: VariantOpt = None,
-    no_torchvision: NoTorchvisionOpt = False,
-    no_torchaudio: NoTorchaudioOpt = False,
-    python_version: PythonVersionOpt = None,
-    platform: PlatformOpt = None,
-    allow_cpu: AllowCpuOpt = False,
-    for_extensions: ForExtensionsOpt = False,
-    matrix: MatrixOpt = None,
-    gpus: GpusOpt = None,
-    installer: InstallerOpt = "pip",
-    index_strategy: IndexStrategyOpt = "extra",
-    index_base: IndexBaseOpt = None,
-    allow_insecure_index: InsecureOpt = False,
+    options: PlanOptions,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command; change nothing.")] = False,
-    shell: ShellOpt = None,
     output_format: Annotated[str, typer.Option("--format", help="command or requirements.")] = "command",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No question (CI).")] = False,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip the smoke test afterwards.")] = False,
@@ -186,68 +224,72 @@ def install(
 
     Exit codes: 0 done (or declined), 1 the smoke test failed, 2 bad input, 3 no build fits,
     4 the install failed and the environment was restored, 5 the environment could not be inspected."""
-    from dataclasses import replace
-
     from torchsetup import quoting
-    from torchsetup.documents import install_document, verify_document
-    from torchsetup.install import InstallResult, already_installed, requirements_text, run_install
-    from torchsetup.probe.model import Installed
+    from torchsetup.documents import install_document
+    from torchsetup.install import InstallResult, carry_out, replaced, requirements_text
+    from torchsetup.verify import check_timeout
 
     if output_format not in ("command", "requirements"):
         raise UsageError(f"unknown format {output_format!r}", "Use --format command or requirements.")
-    if (probe_file or python_version or platform) and not dry_run:
+    if (options.probe_files or options.python_version or options.platform) and not dry_run:
         raise UsageError("--probe-file, --python-version and --platform plan for another machine; "
                          "nothing can be installed here from that plan",
                          "Add --dry-run to print the command for that machine.")
-    options = PlanOptions(python, tuple(probe_file or ()), matrix, gpus, torch, variant, no_torchvision,
-                          no_torchaudio, python_version, platform, allow_cpu, for_extensions, installer,
-                          index_strategy, index_base, allow_insecure_index)
+    if not no_verify and not dry_run:
+        check_timeout(timeout)
     result, machines, exe = resolve_for(options)
-    quoting_for = shell_for(shell, machines, platform)
     if not result.ok or result.plan is None:
-        if json_out:
+        if options.json_out:
             emit_json(install_document(None, error=result.error))
-        explain_no_fit(result, json_out)
+        explain_no_fit(result, options.json_out)
     plan = result.plan
     if dry_run:
-        if json_out:
-            emit_json(install_document(InstallResult(True, "dry-run", plan)))
-        elif output_format == "requirements":
+        if options.json_out:
+            emit_json(install_document(InstallResult(True, InstallAction.DRY_RUN, plan)))
+            return
+        change = replaced(plan, machines[0].installed) if not options.probe_files else None
+        if change:
+            sys.stderr.write(f"replaces {change}\n")
+        if output_format == "requirements":
             write(requirements_text(plan))
         else:
-            write(quoting.quote(plan.command, quoting_for) + "\n")
+            write(quoting.quote(plan.command, shell_for(options.shell, machines, options.platform)) + "\n")
         return
-    installed = machines[0].installed or Installed()
-    if not already_installed(plan, installed) and not yes:
+
+    def ask() -> bool:
         if not sys.stdin.isatty():
             raise UsageError("not asking without a terminal: nothing was installed",
                              "Pass --yes to install without a question (CI), or --dry-run to see the command.")
         from torchsetup.render import render_resolution
 
-        render_resolution(result, shell=quoting_for, stream="stderr")  # stdout stays the document's
-        if not typer.confirm("Install this now?", default=False, err=True):
+        render_resolution(result, shell=shell_for(options.shell, machines, None), stream="stderr")
+        change = replaced(plan, machines[0].installed)
+        if change:
+            sys.stderr.write(f"replaces {change}\n")
+        return typer.confirm("Install this now?", default=False, err=True)
+
+    outcome = carry_out(plan, exe, machines[0], ask=None if yes else ask,
+                        verify_timeout=None if no_verify else timeout,
+                        output=sys.stderr if options.json_out else None)
+    _report_install(outcome, options.json_out)
+
+
+def _report_install(outcome: InstallResult, json_out: bool) -> None:
+    """The install's document or text, then its exit code: a failure's exit 4 (and the message of
+    what was restored) stands even when standard output cannot take the report."""
+    from torchsetup.documents import install_document
+
+    try:
+        if outcome.action == InstallAction.DECLINED:
             sys.stderr.write("nothing installed\n")
-            if json_out:
-                emit_json(install_document(InstallResult(True, "declined", plan)))
-            finish(ExitCode.OK)
-    outcome = run_install(plan, exe, installed, output=sys.stderr if json_out else None)
-    if outcome.ok and not no_verify:  # "already installed" is verified too: it may be broken
-        from torchsetup.verify import expected_gpus, run_verify
+        if json_out:
+            emit_json(install_document(outcome))
+        elif outcome.action != InstallAction.DECLINED:
+            from torchsetup.render import render_install
 
-        report = run_verify(exe, timeout, expect=expected_gpus(machines[0]))
-        failed = "installed, but the smoke test failed" if outcome.action == "installed" else (
-            "already installed, but the smoke test failed")
-        outcome = replace(outcome, verify=verify_document(report), ok=report.ok,
-                          error=None if report.ok else failed)
-    if json_out:
-        emit_json(install_document(outcome))
-    else:
-        from torchsetup.render import render_install
-
-        render_install(outcome)
-    if outcome.action == "failed":
-        if not json_out:
+            render_install(outcome)
+    finally:
+        if outcome.action == InstallAction.FAILED:
             raise InstallFailed(outcome.error or "the install failed", "The environment was restored; see above.")
-        finish(ExitCode.INSTALL_FAILED)
     if not outcome.ok:
         finish(ExitCode.PROBLEM)

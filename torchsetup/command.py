@@ -6,23 +6,20 @@ import re
 from dataclasses import dataclass
 
 from torchsetup.errors import UsageError
-from torchsetup.matrix.knowledge import PYPI_SIMPLE, PYTORCH_INDEX_BASE
+from torchsetup.indexes import PYPI_SIMPLE, PYTORCH_INDEX_BASE
+from torchsetup.kinds import IndexStrategy, Installer, VariantForm
 from torchsetup.urlgate import check_url
 
 _REQUIREMENT = re.compile(r"(torch|torchvision|torchaudio)==[0-9][0-9A-Za-z.!]*(\+[0-9A-Za-z.]+)?")
-
-STRATEGIES = ("extra", "index")
-INSTALLERS = ("pip", "uv")
-
 
 @dataclass(frozen=True)
 class CommandOptions:
     """How the install command is formed: target interpreter, installer, index strategy and base."""
 
     python: str = "python"  # resolve() puts the target interpreter here when left as "python"
-    installer: str = "pip"  # pip | uv
-    strategy: str = "extra"  # extra | index
-    index_base: str | None = None  # a mirror of https://download.pytorch.org/whl
+    installer: Installer = Installer.PIP
+    strategy: IndexStrategy = IndexStrategy.EXTRA
+    index_base: str | None = None  # a mirror of https://download.pytorch.org/whl, checked at the edge
     allow_insecure_index: bool = False
 
 
@@ -31,7 +28,7 @@ class Pins:
     """What to install: the variant's form and the exact requirement strings."""
 
     variant: str
-    form: str  # index-url | extra-index-url | find-links | pypi | download
+    form: VariantForm
     index_url: str | None
     requirements: tuple[str, ...]  # ("torch==2.5.1", "torchvision==0.20.1", ...)
     plain: tuple[str, ...] = ()  # packages with py3-none wheels only: never a +cuXYZ pin
@@ -68,10 +65,7 @@ def _has_plain(pins: Pins) -> bool:
 
 
 def install_argv(pins: Pins, options: CommandOptions) -> list[str]:
-    check_index_base(options.index_base, options.allow_insecure_index)
-    if options.strategy not in STRATEGIES:
-        raise UsageError(f"unknown index strategy {options.strategy!r}",
-                         "Use --index-strategy extra or --index-strategy index.")
+    """The argv; `options` were checked at the edge (cli_options), the matrix's own URLs here."""
     url = mirrored(pins.index_url, options.index_base)
     if url is not None:  # the matrix's address too: nothing reaches pip's argv unchecked
         check_url(url, f"the index of {pins.variant}", options.allow_insecure_index, allow_file=True)
@@ -81,14 +75,14 @@ def install_argv(pins: Pins, options: CommandOptions) -> list[str]:
             raise UsageError(f"refusing an odd requirement {req!r} from the matrix",
                              "Regenerate the matrix with `torchsetup matrix update`.")
     index_args: list[str] = []
-    if url is None or pins.form == "pypi":
+    if url is None or pins.form == VariantForm.PYPI:
         pass  # the default package index is the PyTorch build (macOS, some CUDA defaults)
-    elif pins.form in ("find-links", "download"):
-        index_args = ["--find-links", url] if options.installer == "uv" else ["-f", url]
-    elif options.strategy == "index" and not _has_plain(pins):
+    elif pins.form in (VariantForm.FIND_LINKS, VariantForm.DOWNLOAD):
+        index_args = ["--find-links", url] if options.installer == Installer.UV else ["-f", url]
+    elif options.strategy == IndexStrategy.INDEX and not _has_plain(pins):
         reqs = [_without_local(r) for r in reqs]
         index_args = ["--index-url", url]
-    elif options.strategy == "index":
+    elif options.strategy == IndexStrategy.INDEX:
         # a py3-none companion is published on PyPI only: PyPI joins as the one extra index, and
         # every compiled package keeps its local version so PyPI cannot replace it
         reqs = [r if _name(r) in pins.plain else _with_local(r, pins.variant) for r in reqs]
@@ -98,8 +92,6 @@ def install_argv(pins: Pins, options: CommandOptions) -> list[str]:
         # primary index cannot win
         reqs = [r if _name(r) in pins.plain else _with_local(r, pins.variant) for r in reqs]
         index_args = ["--extra-index-url", url]
-    if options.installer == "uv":
+    if options.installer == Installer.UV:
         return ["uv", "pip", "install", "--python", options.python, *reqs, *index_args]
-    if options.installer != "pip":
-        raise UsageError(f"unknown installer {options.installer!r}", "Use --installer pip or uv.")
     return [options.python, "-m", "pip", "install", *reqs, *index_args]

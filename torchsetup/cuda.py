@@ -6,16 +6,9 @@ import re
 from dataclasses import dataclass
 
 from torchsetup import cudarules
-from torchsetup.matrix.store import ArchList, Matrix
+from torchsetup.matrix.store import ArchList, DriverMinimum, Matrix, parse_driver
 
 Capability = tuple[int, int]
-
-
-def parse_driver(text: str | None) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    parts = re.findall(r"\d+", text)
-    return tuple(int(p) for p in parts) if parts else None
 
 
 def parse_cuda(text: str | None) -> tuple[int, int] | None:
@@ -33,17 +26,14 @@ def fmt_cuda(cuda: tuple[int, int]) -> str:
     return f"{cuda[0]}.{cuda[1]}"
 
 
-def min_driver_for(matrix: Matrix, variant: str, system: str) -> tuple[str, str] | None:
-    """(minimum driver, source) a cuXYZ wheel needs on `system` (Linux/Windows), or None if unknown.
+def min_driver_for(matrix: Matrix, variant: str) -> DriverMinimum | None:
+    """The driver minimum of a cuXYZ wheel, or None if unknown.
 
     The most specific prefix wins: cu110 and cu102 have their own rows; cu11x, cu12x and cu13x
     use their family's minor-version-compatibility minimum.
     """
-    best: tuple[int, str, str] | None = None
-    for prefix, linux, windows, source in matrix.driver_minimums:
-        if variant.startswith(prefix) and (best is None or len(prefix) > best[0]):
-            best = (len(prefix), windows if system == "Windows" else linux, source)
-    return (best[1], best[2]) if best else None
+    rows = [row for row in matrix.driver_minimums if variant.startswith(row.prefix)]
+    return max(rows, key=lambda row: len(row.prefix)) if rows else None
 
 
 def driver_cuda(matrix: Matrix, driver: str | None, reported: str | None, system: str
@@ -55,10 +45,10 @@ def driver_cuda(matrix: Matrix, driver: str | None, reported: str | None, system
     version = parse_driver(driver)
     if version is None:
         return None
-    for cuda, linux, windows in matrix.toolkit_drivers:  # newest first
-        needed = parse_driver(windows if system == "Windows" else linux)
+    for row in matrix.toolkit_drivers:  # newest first
+        needed = row.windows if system == "Windows" else row.linux
         if needed and version >= needed:
-            return parse_cuda(cuda)
+            return row.cuda
     return None
 
 

@@ -7,43 +7,27 @@ rule that cannot be evaluated is a `not-checked` warning, never a silent pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from torchsetup.cuda import arch_list_from_flags
+from torchsetup.cuda import arch_list_for, arch_list_from_flags
 from torchsetup.doctor_findings import (
-    ERROR,
-    INFO,
-    WARNING,
     Finding,
+    InstalledTorch,
     companion_findings,
     gpu_state_findings,
     problem_findings,
     python_findings,
     verdict_findings,
 )
+from torchsetup.kinds import Severity, VariantForm
 from torchsetup.matrix.store import ArchList, Matrix, Release, Variant
-from torchsetup.probe.model import Build, Machine
+from torchsetup.probe.model import Machine
 from torchsetup.rules import check_variant, target_from_machine
 
 if TYPE_CHECKING:
     from packaging.version import Version
 
-__all__ = ["Finding", "ERROR", "WARNING", "INFO", "diagnose", "examine", "identify",
-           "InstalledTorch"]
-
-
-@dataclass(frozen=True)
-class InstalledTorch:
-    """The installed torch as the doctor judges it."""
-
-    version: str  # as installed: "2.8.0", "2.8.0+cu128", "2.6.0a0+git1a2b3c4"
-    release: Release | None  # the matrix's record of that release; None: not in the matrix
-    variant: Variant | None  # the build judged (a matrix variant, or a stand-in of the same name)
-    build: str | None  # cu128 | cpu | rocm6.2; None: nobody knows
-    how: str  # how the build was told, in words
-    arch_from_matrix: bool  # the matrix's arch list applies (a PyTorch wheel, not conda or source)
-    own: Build | None  # what its own files say
+__all__ = ["Finding", "diagnose", "examine", "identify", "InstalledTorch"]
 
 
 def _base(version: str) -> str:
@@ -84,7 +68,7 @@ def identify(machine: Machine, matrix: Matrix, platform: str) -> InstalledTorch 
     variant = _matrix_variant(release, named, platform, from_pypi=_local(version) is None) if named else None
     packaged = not (own and (own.source_build or own.installer == "conda" or own.conda_build))
     if variant is None and named is not None:
-        variant = Variant(named, (platform,), None, "unknown", "", _base(version), None, None, "probe")
+        variant = Variant(named, (platform,), None, VariantForm.UNKNOWN, "", _base(version), None, None, "probe")
         packaged = False
     return InstalledTorch(version, release, variant, named, how, packaged and release is not None, own)
 
@@ -106,7 +90,8 @@ def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> l
     findings = gpu_state_findings(machine, t) + problem_findings(machine)
     installed = identify(machine, matrix, t.platform)
     if installed is None:
-        findings.append(Finding(ERROR, "torch-not-installed", "torch is not installed in the target interpreter"))
+        findings.append(Finding(Severity.ERROR, "torch-not-installed",
+                                "torch is not installed in the target interpreter"))
         return findings + python_findings(matrix, t, None)
     findings += _what_it_is(machine, matrix, installed)
     findings += python_findings(matrix, t, installed.release)
@@ -115,51 +100,54 @@ def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> l
     if installed.variant is None:
         return findings
     release = installed.release or _stand_in(installed)
-    arch = _arch_list(installed, t.platform)
+    arch = _arch_list(matrix, installed, t.platform)
     verdict = check_variant(matrix, release, installed.variant, t, fleet_has_gpu=False, forced=False,
                             allow_cpu=False, for_extensions=True, arch=arch)
     said = {(f.code, f.severity) for f in findings}
     return findings + [f for f in verdict_findings(verdict, t, installed, machine)
-                       if not (f.code == "python-unsupported" and ("python-unsupported", ERROR) in said)]
+                       if not (f.code == "python-unsupported" and ("python-unsupported", Severity.ERROR) in said)]
 
 
-def _arch_list(installed: InstalledTorch, platform: str) -> ArchList | bool | None:
+def _arch_list(matrix: Matrix, installed: InstalledTorch, platform: str) -> ArchList | None:
     """The kernels the installed build really has: the list compiled into its own library when the
-    probe read it (any build: a source or conda build too), else the matrix's for a PyTorch wheel
-    (True: look it up), else None (unknown: a not-checked finding)."""
+    probe read it (any build: a source or conda build too), else the matrix's for a PyTorch wheel,
+    else None (unknown: a not-checked finding)."""
     own = installed.own
     if own is not None and own.arch_list and installed.variant is not None:
         where = f"{own.location}/torch/lib" if own.location else "the installed torch"
         return arch_list_from_flags(own.arch_list, installed.version, installed.variant.name, platform,
                                     f"read from {where}")
-    return True if installed.arch_from_matrix else None
+    if installed.arch_from_matrix and installed.variant is not None:
+        torch = installed.release.torch if installed.release else _base(installed.version)
+        return arch_list_for(matrix, torch, installed.variant.name, platform)
+    return None
 
 
 def _what_it_is(machine: Machine, matrix: Matrix, installed: InstalledTorch) -> list[Finding]:
     out = []
     own = installed.own
     if machine.builds is None:
-        out.append(Finding(WARNING, "not-checked", "not checked: what the installed torch is (its "
+        out.append(Finding(Severity.WARNING, "not-checked", "not checked: what the installed torch is (its "
                            "torch/version.py was not read: the probe document has no builds); judged from "
                            f"{installed.how}"))
     if installed.release is None:
         known = f"{matrix.releases[-1].torch} to {matrix.releases[0].torch}"
-        out.append(Finding(WARNING, "not-checked", f"not checked: torch {installed.version} is not in the matrix "
-                           f"(it knows {known}), so its Python support and companions were not checked; run "
-                           "`torchsetup matrix update`"))
+        out.append(Finding(Severity.WARNING, "not-checked", f"not checked: torch {installed.version} is not in "
+                           f"the matrix (it knows {known}), so its Python support and companions were not "
+                           "checked; run `torchsetup matrix update`"))
     if installed.build is None:
-        out.append(Finding(WARNING, "not-checked", f"not checked: which build torch {installed.version} is "
-                           "(CUDA, ROCm or CPU), so no GPU rule was evaluated"))
+        out.append(Finding(Severity.WARNING, "not-checked", f"not checked: which build torch {installed.version} "
+                           "is (CUDA, ROCm or CPU), so no GPU rule was evaluated"))
     elif installed.variant is not None and installed.variant.source == "probe" and installed.release is not None \
             and not (own and (own.source_build or own.conda_build or own.installer == "conda")):
-        out.append(Finding(WARNING, "not-checked", f"not checked: the matrix knows no {installed.build} build of "
-                           f"{installed.release.torch}; its GPU kernels were not checked"))
+        out.append(Finding(Severity.WARNING, "not-checked", f"not checked: the matrix knows no {installed.build} "
+                           f"build of {installed.release.torch}; its GPU kernels were not checked"))
     if own and own.source_build:
-        out.append(Finding(INFO, "source-build", f"torch {own.version} was built from source (git "
+        out.append(Finding(Severity.INFO, "source-build", f"torch {own.version} was built from source (git "
                            f"{(own.git_version or '?')[:12]}): its GPU kernels are whatever its builder chose"
                            + (f" (this one: {own.arch_list})" if own.arch_list else "")))
     if own and (own.conda_build or own.installer == "conda"):
-        out.append(Finding(INFO, "conda-build", f"torch {own.version} comes from conda"
+        out.append(Finding(Severity.INFO, "conda-build", f"torch {own.version} comes from conda"
                            + (f" ({own.conda_channel}, build {own.conda_build})" if own.conda_build else "")
                            + "; conda builds carry their own GPU arch lists"
                            + (f" (this one: {own.arch_list})" if own.arch_list else "")))
@@ -175,7 +163,7 @@ def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this ma
             shell: str = "posix") -> list[Finding]:
     """The findings; each error a reinstall cures carries the resolver's plan for this machine."""
     findings = diagnose(machine, matrix, label)
-    if not any(f.severity == ERROR and f.code in FIXABLE_BY_REINSTALL for f in findings):
+    if not any(f.severity == Severity.ERROR and f.code in FIXABLE_BY_REINSTALL for f in findings):
         return findings
     from torchsetup.command import CommandOptions
     from torchsetup.quoting import quote
@@ -183,12 +171,13 @@ def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this ma
 
     res = resolve([machine], matrix, Request(command=CommandOptions(python=python)), [label])
     fix = quote(res.plan.command, shell) if res.plan else None
-    out = [Finding(f.severity, f.code, f.message, fix if (f.code in FIXABLE_BY_REINSTALL and f.severity == ERROR)
-                   else f.fix) for f in findings]
+    out = [Finding(f.severity, f.code, f.message,
+                   fix if (f.code in FIXABLE_BY_REINSTALL and f.severity == Severity.ERROR) else f.fix)
+           for f in findings]
     if res.plan is not None:
         out += _about_the_fix(machine, res.plan.torch, res.plan.variant, list(res.plan.notes))
     elif res.error:
-        out.append(Finding(INFO, "no-fix", f"no torch build fits this machine: {res.error}"
+        out.append(Finding(Severity.INFO, "no-fix", f"no torch build fits this machine: {res.error}"
                            + (f" ({res.hint})" if res.hint else "")))
     return out
 
@@ -197,9 +186,9 @@ def _about_the_fix(machine: Machine, torch: str, variant: str, notes: list[str])
     installed = machine.installed.torch if machine.installed else None
     newer = next((n for n in notes if n.startswith("newer torch needs a newer driver")), None)
     if installed is None or _release_key(torch) >= _release_key(installed):
-        return [Finding(INFO, "fix-note", newer)] if newer else []
+        return [Finding(Severity.INFO, "fix-note", newer)] if newer else []
     text = f"the fix installs torch {torch} ({variant}), older than the installed {installed}"
-    return [Finding(INFO, "fix-is-downgrade", text + (f"; {newer}" if newer else ""))]
+    return [Finding(Severity.INFO, "fix-is-downgrade", text + (f"; {newer}" if newer else ""))]
 
 
 def _release_key(version: str) -> Version:

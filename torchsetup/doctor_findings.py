@@ -3,44 +3,55 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torchsetup import cuda
-from torchsetup.matrix.store import Matrix, Release
-from torchsetup.probe.model import Gpu, Machine
-from torchsetup.rules import GPUS, UNUSABLE, Failure, Target, Verdict
+from torchsetup.kinds import FailureKind, GpuState, Severity
+from torchsetup.matrix.store import Matrix, Release, Variant
+from torchsetup.probe.model import Build, Gpu, Machine
+from torchsetup.rules import Failure, Target, Verdict
 
-if TYPE_CHECKING:
-    from torchsetup.doctor import InstalledTorch
-
-ERROR, WARNING, INFO = "error", "warning", "info"
 REBOOT = ("reboot, or reload the NVIDIA kernel module: sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset "
           "nvidia && sudo modprobe nvidia")
-PROBLEM_SEVERITY = {"duplicate-install": ERROR, "interrupted-install": ERROR, "conda-pip-mix": WARNING}
+PROBLEM_SEVERITY = {"duplicate-install": Severity.ERROR, "interrupted-install": Severity.ERROR,
+                    "conda-pip-mix": Severity.WARNING}
 
 
 @dataclass(frozen=True)
 class Finding:
     """One doctor finding: severity, kebab-case code, message, and the fix when there is one."""
 
-    severity: str  # error | warning | info
+    severity: Severity
     code: str
     message: str
     fix: str | None = None
 
 
+@dataclass(frozen=True)
+class InstalledTorch:
+    """The installed torch as the doctor judges it."""
+
+    version: str  # as installed: "2.8.0", "2.8.0+cu128", "2.6.0a0+git1a2b3c4"
+    release: Release | None  # the matrix's record of that release; None: not in the matrix
+    variant: Variant | None  # the build judged (a matrix variant, or a stand-in of the same name)
+    build: str | None  # cu128 | cpu | rocm6.2; None: nobody knows
+    how: str  # how the build was told, in words
+    arch_from_matrix: bool  # the matrix's arch list applies (a PyTorch wheel, not conda or source)
+    own: Build | None  # what its own files say
+
+
 def not_checked(what: str) -> Finding:
-    return Finding(WARNING, "not-checked", f"not checked: {what}")
+    return Finding(Severity.WARNING, "not-checked", f"not checked: {what}")
 
 
 def gpu_state_findings(machine: Machine, t: Target) -> list[Finding]:
-    out = [Finding(INFO, "gpus-selected", note) for note in machine.gpu_notes]
-    if t.gpu_state == UNUSABLE:
+    out = [Finding(Severity.INFO, "gpus-selected", note) for note in machine.gpu_notes]
+    if t.gpu_state == GpuState.UNUSABLE:
         mismatch = "mismatch" in (t.nvidia_error or "")
-        out.append(Finding(ERROR, "gpu-not-visible", t.nvidia_error or "the NVIDIA driver cannot be used",
+        out.append(Finding(Severity.ERROR, "gpu-not-visible", t.nvidia_error or "the NVIDIA driver cannot be used",
                            REBOOT if mismatch else None))
-    elif t.gpu_state != GPUS and t.nvidia_error and (t.container or t.wsl) and t.family == "linux":
-        out.append(Finding(WARNING, "gpu-not-visible", t.nvidia_error))
+    elif t.gpu_state != GpuState.GPUS and t.nvidia_error and (t.container or t.wsl) and t.family == "linux":
+        out.append(Finding(Severity.WARNING, "gpu-not-visible", t.nvidia_error))
     return out
 
 
@@ -53,7 +64,7 @@ def problem_findings(machine: Machine) -> list[Finding]:
         code, _, message = problem.partition(": ")
         if code not in PROBLEM_SEVERITY:
             code, message = "install-problem", problem
-        out.append(Finding(PROBLEM_SEVERITY.get(code, WARNING), code, message))
+        out.append(Finding(PROBLEM_SEVERITY.get(code, Severity.WARNING), code, message))
     return out
 
 
@@ -62,7 +73,7 @@ def python_findings(matrix: Matrix, t: Target, release: Release | None) -> list[
         return [not_checked("whether torch has wheels for the target Python (its version is unknown)")]
     supporting = [r for r in matrix.releases if r.variants and t.python in _pythons(r, t.platform)]
     if not supporting:
-        return [Finding(ERROR, "python-unsupported",
+        return [Finding(Severity.ERROR, "python-unsupported",
                         f"no torch release in the matrix has a wheel for CPython {t.python} on {t.platform}")]
     return []
 
@@ -104,7 +115,7 @@ def companion_findings(matrix: Matrix, machine: Machine, t: Target, installed: I
     if not problems:
         return []
     hint = " (expect 'operator torchvision::nms does not exist')" if name == "torchvision" else ""
-    return [Finding(ERROR, "companion-mismatch", "; ".join(problems) + hint)]
+    return [Finding(Severity.ERROR, "companion-mismatch", "; ".join(problems) + hint)]
 
 
 def _companion_build(machine: Machine, name: str, have: str, release: Release | None,
@@ -119,10 +130,13 @@ def _companion_build(machine: Machine, name: str, have: str, release: Release | 
     return (build, f" (the default build on PyPI for {platform})") if build else None
 
 
-_KIND_CODES = {"arch": (ERROR, "gpu-arch-not-in-build"), "driver": (ERROR, "driver-too-old-for-build"),
-               "cpu": (ERROR, "cpu-build-on-gpu-machine"), "python": (WARNING, "python-unsupported"),
-               "glibc": (WARNING, "platform-unsupported"), "platform": (WARNING, "platform-unsupported"),
-               "extensions": (WARNING, "toolkit-mismatch-for-extensions")}
+_KIND_CODES = {FailureKind.ARCH: (Severity.ERROR, "gpu-arch-not-in-build"),
+               FailureKind.DRIVER: (Severity.ERROR, "driver-too-old-for-build"),
+               FailureKind.CPU: (Severity.ERROR, "cpu-build-on-gpu-machine"),
+               FailureKind.PYTHON: (Severity.WARNING, "python-unsupported"),
+               FailureKind.GLIBC: (Severity.WARNING, "platform-unsupported"),
+               FailureKind.PLATFORM: (Severity.WARNING, "platform-unsupported"),
+               FailureKind.EXTENSIONS: (Severity.WARNING, "toolkit-mismatch-for-extensions")}
 
 
 def verdict_findings(verdict: Verdict, t: Target, installed: InstalledTorch, machine: Machine) -> list[Finding]:
@@ -131,10 +145,10 @@ def verdict_findings(verdict: Verdict, t: Target, installed: InstalledTorch, mac
     for failure in verdict.failures:
         out.extend(_failure_finding(failure, t, installed, machine, label))
     wheel_cuda = installed.variant.cuda if installed.variant else None
-    if wheel_cuda and t.gpu_state == GPUS and not verdict.full_support and t.driver_cuda \
-            and not any(f.kind == "driver" for f in verdict.failures):
+    if wheel_cuda and t.gpu_state == GpuState.GPUS and not verdict.full_support and t.driver_cuda \
+            and not any(f.kind == FailureKind.DRIVER for f in verdict.failures):
         have, need = cuda.fmt_cuda(t.driver_cuda), cuda.fmt_cuda(wheel_cuda)
-        out.append(Finding(WARNING, "driver-too-old-for-build",
+        out.append(Finding(Severity.WARNING, "driver-too-old-for-build",
                            f"torch {label} runs on driver {t.driver} (CUDA {have}) only through minor-version "
                            f"compatibility; PTX JIT needs CUDA ≥ {need}"))
     return out
@@ -144,22 +158,23 @@ def _failure_finding(failure: Failure, t: Target, installed: InstalledTorch, mac
                      label: str) -> list[Finding]:
     if failure.unknown:
         return [not_checked(f"{failure.reason} (torch {label})")]
-    if failure.kind == "gpu":
+    if failure.kind == FailureKind.GPU:
         if installed.build and installed.build.startswith("rocm"):
-            if t.gpu_state == GPUS or t.driver:
-                return [Finding(ERROR, "rocm-build-on-nvidia", f"torch {label} is a ROCm build for AMD GPUs; this "
-                                "machine has NVIDIA's driver" + (f" and {_gpu_names(t)}" if t.gpus else ""))]
+            if t.gpu_state == GpuState.GPUS or t.driver:
+                return [Finding(Severity.ERROR, "rocm-build-on-nvidia", f"torch {label} is a ROCm build for "
+                                "AMD GPUs; this machine has NVIDIA's driver"
+                                + (f" and {_gpu_names(t)}" if t.gpus else ""))]
             return [not_checked(f"the AMD GPU a ROCm build (torch {label}) needs: torchsetup probes NVIDIA GPUs "
                                 "only")]
-        if t.gpu_state == UNUSABLE:
+        if t.gpu_state == GpuState.UNUSABLE:
             return []  # gpu-not-visible already says what is wrong and what to do
         why = ("CUDA_VISIBLE_DEVICES hides every GPU" if machine.gpus_hidden_from_torch
                else t.nvidia_error or "no NVIDIA GPU was found")
-        return [Finding(WARNING, "cuda-build-without-gpu", f"torch {label} is a CUDA build, but no NVIDIA GPU is "
-                        f"visible: {why}; torch will run on the CPU")]
-    if failure.kind == "cpu" and t.gpu_state == UNUSABLE:
+        return [Finding(Severity.WARNING, "cuda-build-without-gpu", f"torch {label} is a CUDA build, but no "
+                        f"NVIDIA GPU is visible: {why}; torch will run on the CPU")]
+    if failure.kind == FailureKind.CPU and t.gpu_state == GpuState.UNUSABLE:
         return []  # gpu-not-visible already says what to do
-    severity, code = _KIND_CODES.get(failure.kind, (WARNING, failure.kind))
+    severity, code = _KIND_CODES.get(failure.kind, (Severity.WARNING, str(failure.kind)))
     message = f"torch {installed.version}: {failure.reason}"
     if code == "gpu-arch-not-in-build":
         message += " (expect 'no kernel image is available for execution on the device')"
@@ -182,11 +197,12 @@ def join_devices(devices: list[dict[str, Any]], gpus: tuple[Gpu, ...]) -> list[F
         uuid = device.get("uuid")
         match = next((g for g in gpus if uuid and g.uuid == uuid), None)
         if match is not None:
-            out.append(Finding(INFO, "device-map",
+            out.append(Finding(Severity.INFO, "device-map",
                                f"cuda:{device['index']} is GPU {match.index} ({match.name}) by UUID"))
         elif uuid:
-            out.append(Finding(WARNING, "device-map", f"cuda:{device['index']} ({device.get('name')}, {uuid}) "
-                               "is none of the GPUs the probe found"))
+            out.append(Finding(Severity.WARNING, "device-map",
+                               f"cuda:{device['index']} ({device.get('name')}, {uuid}) is none of the GPUs "
+                               "the probe found"))
         else:
             out.append(not_checked(f"which probed GPU cuda:{device['index']} ({device.get('name')}) is: torch "
                                    "gave no UUID"))

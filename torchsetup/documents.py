@@ -11,24 +11,21 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
+from torchsetup.kinds import InstallAction, Severity
+from torchsetup.schemas import DOCTOR, INSTALL, MATRIX, MATRIX_UPDATE, PROBE, RESOLVE, VERIFY
+
 if TYPE_CHECKING:
-    from torchsetup.doctor import Finding
+    from torchsetup.doctor_findings import Finding
     from torchsetup.install import InstallResult
     from torchsetup.matrix.store import Matrix, Release
     from torchsetup.matrix.update import UpdateResult
+    from torchsetup.plan import Plan, Resolution
     from torchsetup.probe.model import Machine
-    from torchsetup.resolve import Plan, Resolution
     from torchsetup.verify import VerifyReport
 
-PROBE = "torchsetup.probe/1"
-RESOLVE = "torchsetup.resolve/1"
-INSTALL = "torchsetup.install/1"
-DOCTOR = "torchsetup.doctor/1"
-VERIFY = "torchsetup.verify/1"
-MATRIX = "torchsetup.matrix/1"  # the data file, and `matrix show --json` (added)
-MATRIX_UPDATE = "torchsetup.matrix-update/1"  # `matrix update --json` (added)
+__all__ = ["PROBE", "RESOLVE", "INSTALL", "DOCTOR", "VERIFY", "MATRIX", "MATRIX_UPDATE", "INSTALL_ACTIONS"]
 
-INSTALL_ACTIONS = ("dry-run", "installed", "already-installed", "declined", "failed")
+INSTALL_ACTIONS = tuple(action.value for action in InstallAction)
 
 
 def _fields(obj: object) -> dict[str, Any]:
@@ -74,14 +71,12 @@ def resolve_document(res: Resolution) -> dict[str, Any]:
 def install_document(result: InstallResult | None, error: str | None = None) -> dict[str, Any]:
     """`result` None: nothing was planned (a no-fit), action `failed` with `error`."""
     if result is None:
-        return {"schema": INSTALL, "ok": False, "action": "failed", "plan": None, "restored": None,
+        return {"schema": INSTALL, "ok": False, "action": InstallAction.FAILED, "plan": None, "restored": None,
                 "recovered": [], "verify": None, "error": error}
-    if result.action not in INSTALL_ACTIONS:
-        raise ValueError(f"install action {result.action!r} is not one of the contract's {INSTALL_ACTIONS}")
     return {"schema": INSTALL, "ok": result.ok, "action": result.action, "plan": plan_document(result.plan),
             "restored": list(result.restored) if result.restored is not None else None,
             "recovered": list(result.recovered),  # added: a backup found from a killed run, and what became of it
-            "verify": result.verify, "error": result.error}
+            "verify": verify_document(result.verify) if result.verify is not None else None, "error": result.error}
 
 
 def verify_document(report: VerifyReport) -> dict[str, Any]:
@@ -93,9 +88,7 @@ def verify_document(report: VerifyReport) -> dict[str, Any]:
 def doctor_document(machine: Machine, findings: list[Finding], verify: dict[str, Any] | None = None
                     ) -> dict[str, Any]:
     """ok: no error finding, and the smoke test (when run) passed."""
-    from torchsetup.doctor_findings import ERROR
-
-    ok = not any(f.severity == ERROR for f in findings) and (verify is None or bool(verify["ok"]))
+    ok = not any(f.severity == Severity.ERROR for f in findings) and (verify is None or bool(verify["ok"]))
     document: dict[str, Any] = {
         "schema": DOCTOR, "ok": ok, "probe": probe_document(machine),
         "findings": [{"severity": f.severity, "code": f.code, "message": f.message, "fix": f.fix}

@@ -10,14 +10,19 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, TextIO
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TextIO
 
 from torchsetup import children, envstate
 from torchsetup.envlock import EnvLock
 from torchsetup.errors import EnvironmentUnusable, UsageError
+from torchsetup.kinds import InstallAction
+from torchsetup.plan import Plan
 from torchsetup.probe.model import Installed
-from torchsetup.resolve import Plan
+
+if TYPE_CHECKING:
+    from torchsetup.probe.model import Machine
+    from torchsetup.verify import VerifyReport
 
 
 @dataclass(frozen=True)
@@ -25,21 +30,50 @@ class InstallResult:
     """What an install did (the `action` of the install document) and what it restored."""
 
     ok: bool
-    action: str  # dry-run | installed | already-installed | declined | failed
+    action: InstallAction
     plan: Plan
     restored: tuple[str, ...] | None = None
-    verify: dict[str, Any] | None = None
+    verify: VerifyReport | None = None
     error: str | None = None
     recovered: tuple[str, ...] = ()  # what was done with backups a killed run had left
 
 
-def expected_local(plan: Plan) -> str | None:
-    return None if plan.form == "pypi" or plan.index_url is None else plan.variant
+def carry_out(plan: Plan, python: str, machine: Machine, *, ask: Callable[[], bool] | None,
+              verify_timeout: float | None, output: TextIO | None = None) -> InstallResult:
+    """Install the plan into `python`'s environment, then smoke-test it: `ask` (None: no question)
+    is asked first unless the plan is installed already; `verify_timeout` None skips the smoke test.
+    "Already installed" is verified too: it may be broken."""
+    installed = machine.installed or Installed()
+    if ask is not None and not already_installed(plan, installed) and not ask():
+        return InstallResult(True, InstallAction.DECLINED, plan)
+    outcome = run_install(plan, python, installed, output=output)
+    if not outcome.ok or verify_timeout is None:
+        return outcome
+    from torchsetup.verify import expected_gpus, run_verify
+
+    report = run_verify(python, verify_timeout, expect=expected_gpus(machine))
+    failed = ("installed, but the smoke test failed" if outcome.action == InstallAction.INSTALLED
+              else "already installed, but the smoke test failed")
+    return replace(outcome, verify=report, ok=report.ok, error=None if report.ok else failed)
+
+
+def replaced(plan: Plan, installed: Installed | None) -> str | None:
+    """What the plan replaces, in words ("torch 2.13.0+cpu → 2.14.1+cpu"); None when nothing is installed
+    or the plan is what is there."""
+    if installed is None or installed.torch is None or already_installed(plan, installed):
+        return None
+    local = plan.local_version
+    changes = [f"torch {installed.torch} → {plan.torch}{f'+{local}' if local else ''}"]
+    for name in ("torchvision", "torchaudio"):
+        have, wanted = getattr(installed, name), getattr(plan, name)
+        if have is not None and wanted is not None and have.split("+")[0] != wanted:
+            changes.append(f"{name} {have} → {wanted}")
+    return ", ".join(changes)
 
 
 def already_installed(plan: Plan, installed: Installed) -> bool:
     """The installed family matches the plan: versions and the variant (local version)."""
-    local = expected_local(plan)
+    local = plan.local_version
     want_torch = plan.torch + (f"+{local}" if local else "")
     if installed.torch != want_torch:
         return False
@@ -133,7 +167,7 @@ def run_install(plan: Plan, python: str, installed: Installed,
     """Install the plan into `python`'s environment under its lock; on failure, Ctrl-C, SIGTERM
     or SIGHUP put every file back as it was and prove it."""
     if already_installed(plan, installed):
-        return InstallResult(True, "already-installed", plan)
+        return InstallResult(True, InstallAction.ALREADY_INSTALLED, plan)
     if plan.command[1:3] == ("-m", "pip"):
         check = runner([python, "-m", "pip", "--version"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
@@ -163,7 +197,7 @@ def run_install(plan: Plan, python: str, installed: Installed,
                         if "child" in locals():
                             stop_group(child)
             if code == 0:
-                return InstallResult(True, "installed", plan, recovered=recovered)
+                return InstallResult(True, InstallAction.INSTALLED, plan, recovered=recovered)
             error = error or f"{plan.command[0]} exited with status {code}"
             with signals(signal.SIG_IGN):  # a second Ctrl-C must not stop the restore
                 report = backup.restore()
@@ -173,8 +207,8 @@ def run_install(plan: Plan, python: str, installed: Installed,
                           f"{report.differences[0]} (backup kept in {backup.root})")
             else:
                 error += f"; every file is as it was ({report.files} compared)"
-            return InstallResult(False, "failed", plan, report.restored or ("nothing had changed",), error=error,
-                                 recovered=recovered)
+            return InstallResult(False, InstallAction.FAILED, plan, report.restored or ("nothing had changed",),
+                                 error=error, recovered=recovered)
         finally:
             if not keep_backup:
                 backup.discard()

@@ -138,8 +138,10 @@ def render_install(outcome: InstallResult) -> None:
         out.line(out.style("install failed: ", "red"), clean(outcome.error or ""))
         for line in outcome.restored or ():
             out.line(f"  restored: {clean(line)}")
-    if outcome.verify:
-        render_verify_document(outcome.verify, brief=True)
+    if outcome.verify is not None:
+        from torchsetup.documents import verify_document
+
+        render_verify_document(verify_document(outcome.verify), brief=True)
 
 
 def render_verify(report: VerifyReport) -> None:

@@ -8,10 +8,12 @@ from typing import Any
 from torchsetup import cuda
 from torchsetup.command import CommandOptions, Pins, install_argv, mirrored
 from torchsetup.errors import UsageError
+from torchsetup.kinds import Backend, BackendKind, FailureKind, GpuState, VariantForm
 from torchsetup.matrix.store import Matrix, Release, Variant
 from torchsetup.matrix.view import parse_spec
+from torchsetup.plan import Plan, Rejection, Resolution
 from torchsetup.probe.model import Machine
-from torchsetup.rules import GPUS, UNUSABLE, Target, Verdict, check_variant, target_from_machine
+from torchsetup.rules import Target, Verdict, check_variant, target_from_machine
 
 JETPACK = ("Jetson (aarch64 + Tegra) needs NVIDIA's JetPack builds of torch, not the desktop "
            "wheels: see https://docs.nvidia.com/deeplearning/frameworks/install-pytorch-jetson-platform/")
@@ -30,45 +32,6 @@ class Request:
     allow_cpu: bool = False
     for_extensions: bool = False
     command: CommandOptions = field(default_factory=CommandOptions)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The chosen build and the exact command that installs it."""
-
-    torch: str
-    torchvision: str | None
-    torchaudio: str | None
-    variant: str
-    index_url: str | None
-    command: tuple[str, ...]
-    notes: tuple[str, ...]
-    form: str = "index-url"
-    label: str = ""  # the build in words: "cu128", "cu132, PyPI's own", "macOS: CPU and MPS"
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A candidate that lost, and why."""
-
-    torch: str
-    variant: str
-    reason: str
-    kind: str = ""
-    needs_driver: str | None = None  # a driver this new would lift the rejection
-    kinds: tuple[str, ...] = ()  # every constraint it fails (driver, arch, python, ...), not only the first
-    pypi: bool = False  # PyPI's own wheel of that build (the same build is often on the PyTorch index too)
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """The plan (or the no-fit error), with every rejected candidate."""
-
-    ok: bool
-    plan: Plan | None
-    rejected: tuple[Rejection, ...]
-    error: str | None = None
-    hint: str | None = None
 
 
 def _labels(machines: list[Machine], labels: list[str] | None) -> list[str]:
@@ -95,7 +58,7 @@ def make_plan(release: Release, variant: Variant, request: Request, notes: list[
     audio = (variant.torchaudio_pin or release.torchaudio) if request.torchaudio else None
     if request.torchaudio and audio is None:
         notes.append(release.torchaudio_note or f"torch {release.torch} has no torchaudio release")
-    if variant.form == "pypi" and variant.cuda is not None:
+    if variant.form == VariantForm.PYPI and variant.cuda is not None:
         notes.append(f"this is PyPI's own build of torch {release.torch} ({variant.name}, as its wheels "
                      "say in torch/version.py): no extra index is needed")
     for name in release.pure_companions:
@@ -112,18 +75,32 @@ def make_plan(release: Release, variant: Variant, request: Request, notes: list[
 def _label(variant: Variant) -> str:
     if all(p.startswith("macos") for p in variant.platforms):
         return "macOS build: CPU, and MPS on Apple silicon"
-    return f"{variant.name}, PyPI's own build" if variant.form == "pypi" else variant.name
+    return f"{variant.name}, PyPI's own build" if variant.form == VariantForm.PYPI else variant.name
 
 
-def _preference(variant: Variant, full: bool, forced: bool) -> tuple[int, int, int, int]:
-    """Higher is better: fully supported CUDA > minor-compatible CUDA > CPU; then higher CUDA;
-    then, for the same build, PyPI's own (no extra index) over the PyTorch index's — unless the
-    variant was forced by name (--variant cu124 names the PyTorch index's cu124 folder)."""
-    wheel_cuda = variant.cuda
-    from_pypi = 1 if (variant.form == "pypi") != forced else 0
-    if wheel_cuda is None:
-        return (0, 0, 0, from_pypi)
-    return (2 if full else 1, wheel_cuda[0], wheel_cuda[1], from_pypi)
+CPU_ONLY, MINOR_COMPATIBLE, FULLY_SUPPORTED = 0, 1, 2
+
+
+@dataclass(frozen=True, order=True)
+class Preference:
+    """How good a passing candidate is; greater is better, compared field by field: the support
+    (fully supported CUDA > minor-version-compatible CUDA > CPU), then the CUDA version, then, for
+    the same build, PyPI's own (no extra index) over the PyTorch index's copy — unless the variant
+    was forced by name (--variant cu124 names the PyTorch index's cu124 folder)."""
+
+    support: int
+    cuda: tuple[int, int]
+    preferred_source: bool
+
+    @classmethod
+    def of(cls, variant: Variant, full: bool, forced: bool) -> Preference:
+        preferred_source = (variant.form == VariantForm.PYPI) != forced
+        if variant.cuda is None:
+            return cls(CPU_ONLY, (0, 0), preferred_source)
+        return cls(FULLY_SUPPORTED if full else MINOR_COMPATIBLE, variant.cuda, preferred_source)
+
+    def same_build(self, other: Preference) -> bool:
+        return (self.support, self.cuda) == (other.support, other.cuda)
 
 
 def resolve(machines: list[Machine], matrix: Matrix, request: Request,
@@ -144,7 +121,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
     forced_error = _forced_variant_error(matrix, request.variant, families)
     if forced_error:
         return forced_error
-    fleet_has_gpu = any(t.gpu_state == GPUS for t in targets)
+    fleet_has_gpu = any(t.gpu_state == GpuState.GPUS for t in targets)
     if request.allow_cpu and fleet_has_gpu and not request.variant:
         # CPU may win only where no GPU build fits: try without it first
         gpu_only = resolve(machines, matrix, replace(request, allow_cpu=False), labels)
@@ -165,22 +142,22 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
         if not release.variants or (request.torchvision and release.torchvision is None):
             what = ("its build variants are not established by the sources" if not release.variants
                     else "no torchvision is known for it (pass --no-torchvision for torch alone)")
-            rejected.append(Rejection(release.torch, "*", f"torch {release.torch}: {what}", "data"))
+            rejected.append(Rejection(release.torch, "*", f"torch {release.torch}: {what}", FailureKind.DATA))
             continue
         passing = _candidates(matrix, release, request, unique, fleet_has_gpu, rejected)
         if not passing:
             continue
         passing.sort(key=lambda p: p[0], reverse=True)
         best, variant, notes = passing[0]
-        if fleet_has_gpu and best[0] == 0 and not request.allow_cpu and not request.variant:
+        if fleet_has_gpu and best.support == CPU_ONLY and not request.allow_cpu and not request.variant:
             for _, v, _ in passing:
                 rejected.append(Rejection(release.torch, v.name, "a CPU-only build on a machine "
-                                          "with an NVIDIA GPU (pass --allow-cpu)", "cpu", kinds=("cpu",),
-                                          pypi=v.form == "pypi"))
+                                          "with an NVIDIA GPU (pass --allow-cpu)", FailureKind.CPU,
+                                          kinds=(FailureKind.CPU,), pypi=v.form == VariantForm.PYPI))
             continue
         for pref, other, _ in passing[1:]:
             rejected.append(Rejection(release.torch, other.name, _why_not(best, pref, variant, other),
-                                      "preference", pypi=other.form == "pypi"))
+                                      FailureKind.PREFERENCE, pypi=other.form == VariantForm.PYPI))
         newer = _newer_fix(rejected, release.torch)
         if newer:
             notes.append(newer)
@@ -189,7 +166,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
     return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets))
 
 
-Candidate = tuple[tuple[int, int, int, int], Variant, list[str]]
+Candidate = tuple[Preference, Variant, list[str]]
 
 
 def _candidates(matrix: Matrix, release: Release, request: Request, targets: list[Target],
@@ -207,7 +184,8 @@ def _candidates(matrix: Matrix, release: Release, request: Request, targets: lis
         for t in targets:
             verdict = check_variant(matrix, release, variant, t, fleet_has_gpu=fleet_has_gpu,
                                     forced=bool(request.variant), allow_cpu=request.allow_cpu,
-                                    for_extensions=request.for_extensions)
+                                    for_extensions=request.for_extensions,
+                                    arch=cuda.arch_list_for(matrix, release.torch, variant.name, t.platform))
             if verdict.failure:
                 failure = verdict
                 break
@@ -216,9 +194,9 @@ def _candidates(matrix: Matrix, release: Release, request: Request, targets: lis
         if failure is not None:
             kinds = tuple(dict.fromkeys(f.kind for f in failure.failures))
             rejected.append(Rejection(release.torch, variant.name, failure.failure or "",
-                                      failure.kind or "", failure.needs_driver, kinds, variant.form == "pypi"))
+                                      failure.kind, failure.needs_driver, kinds, variant.form == VariantForm.PYPI))
         else:
-            passing.append((_preference(variant, full, bool(request.variant)), variant, notes))
+            passing.append((Preference.of(variant, full, bool(request.variant)), variant, notes))
     return passing
 
 
@@ -239,14 +217,13 @@ def _forced_variant_error(matrix: Matrix, variant: str | None, families: set[str
                       f"not for {', '.join(sorted(missing))}.{extra}", "Drop --variant to let torchsetup choose.")
 
 
-def _why_not(best: tuple[int, int, int, int], pref: tuple[int, int, int, int], chosen: Variant,
-             other: Variant) -> str:
-    if pref[0] == 0 and best[0] != 0:
+def _why_not(best: Preference, pref: Preference, chosen: Variant, other: Variant) -> str:
+    if pref.support == CPU_ONLY and best.support != CPU_ONLY:
         return f"CPU-only; {chosen.name} uses the GPU"
-    if pref[0] < best[0]:
+    if pref.support < best.support:
         return f"runs only through minor-version compatibility; {chosen.name} is fully supported"
-    if pref[:3] == best[:3]:
-        return ("the same build as PyPI's own, which needs no extra index" if other.form != "pypi"
+    if pref.same_build(best):
+        return ("the same build as PyPI's own, which needs no extra index" if other.form != VariantForm.PYPI
                 else f"PyPI's copy of this build; --variant {chosen.name} names the PyTorch index's")
     return f"lower CUDA than {chosen.name}"
 
@@ -262,7 +239,7 @@ def _newer_fix(rejected: list[Rejection], chosen_torch: str) -> str | None:
 
 def _newest_with_kernels(matrix: Matrix, targets: list[Target]) -> str | None:
     """The newest torch+variant with kernels for every GPU, whatever the driver says."""
-    gpu_targets = [t for t in targets if t.gpu_state == GPUS]
+    gpu_targets = [t for t in targets if t.gpu_state == GpuState.GPUS]
     if not gpu_targets:
         return None
     for release in matrix.releases:
@@ -281,9 +258,11 @@ def _newest_with_kernels(matrix: Matrix, targets: list[Target]) -> str | None:
     return None
 
 
-KIND_WORDS = {"driver": "the NVIDIA driver", "arch": "the GPU's architecture", "python": "the Python version",
-              "glibc": "glibc", "platform": "the platform", "gpu": "no visible GPU",
-              "cpu": "CPU-only on a GPU machine", "extensions": "the local CUDA toolkit", "data": "missing data"}
+KIND_WORDS = {FailureKind.DRIVER: "the NVIDIA driver", FailureKind.ARCH: "the GPU's architecture",
+              FailureKind.PYTHON: "the Python version", FailureKind.GLIBC: "glibc",
+              FailureKind.PLATFORM: "the platform", FailureKind.GPU: "no visible GPU",
+              FailureKind.CPU: "CPU-only on a GPU machine", FailureKind.EXTENSIONS: "the local CUDA toolkit",
+              FailureKind.DATA: "missing data", FailureKind.PREFERENCE: "a better build"}
 
 
 def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
@@ -294,16 +273,17 @@ def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
         return Resolution(False, None, (), f"no release matches torch{request.torch or ''}",
                           "Run `torchsetup matrix show` to see the releases.")
     # CPU and ROCm builds on an NVIDIA machine are other roads (a flag, other hardware), not near misses
-    real = ([r for r in rejected if r.kind not in ("data", "preference", "cpu")
-             and not r.variant.startswith("rocm")]
-            or [r for r in rejected if r.kind not in ("data", "preference")] or list(rejected))
-    broken = next((t for t in targets if t.gpu_state == UNUSABLE), None)
+    other_roads = (FailureKind.DATA, FailureKind.PREFERENCE, FailureKind.CPU)
+    real = ([r for r in rejected if r.kind not in other_roads
+             and Backend.of(r.variant).kind != BackendKind.ROCM]
+            or [r for r in rejected if r.kind not in (FailureKind.DATA, FailureKind.PREFERENCE)] or list(rejected))
+    broken = next((t for t in targets if t.gpu_state == GpuState.UNUSABLE), None)
     if broken is not None:  # the driver is the blocker: say that, not the first table row
         return Resolution(False, None, tuple(real), f"no build fits: {broken.label} has an NVIDIA GPU whose "
                           f"driver cannot be used: {broken.nvidia_error}",
                           "fix the driver as said above; or --allow-cpu → a CPU-only build that runs without "
                           "the GPU")
-    kinds_of = {id(r): set(r.kinds or (r.kind,)) for r in real}
+    kinds_of = {id(r): set(r.kinds or ((r.kind,) if r.kind else ())) for r in real}
     nearest = sorted(real, key=lambda r: len(kinds_of[id(r)]))
     every = set.intersection(*kinds_of.values()) if kinds_of else set()
     if every:
@@ -319,32 +299,33 @@ def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
     hints = _ways_out(nearest, kinds_of, targets, request)
     if newest_with_kernels:
         hints.append(f"the newest torch with kernels for these GPUs is {newest_with_kernels}")
-    elif any(t.gpu_state == GPUS for t in targets):
+    elif any(t.gpu_state == GpuState.GPUS for t in targets):
         hints.append("no torch in the matrix has kernels for every GPU here")
     ordered = tuple(nearest) + tuple(r for r in rejected if r not in real)
     return Resolution(False, None, ordered, error, "; ".join(hints) or
                       "Relax --torch/--variant, or check the probe (torchsetup probe).")
 
 
-def _ways_out(nearest: list[Rejection], kinds_of: dict[int, set[str]], targets: list[Target],
+def _ways_out(nearest: list[Rejection], kinds_of: dict[int, set[FailureKind]], targets: list[Target],
               request: Request) -> list[str]:
     hints = []
-    only: dict[str, Rejection] = {}
+    only: dict[FailureKind, Rejection] = {}
     for r in nearest:  # newest first among those failing one constraint alone
         kinds = kinds_of[id(r)]
         if len(kinds) == 1:
             only.setdefault(next(iter(kinds)), r)
-    driver = [r for r in nearest if kinds_of[id(r)] == {"driver"} and r.needs_driver]
+    driver = [r for r in nearest if kinds_of[id(r)] == {FailureKind.DRIVER} and r.needs_driver]
     if driver:
         newest = max(driver, key=lambda r: _release_key(r.torch))
         hints.append(f"driver ≥ {newest.needs_driver} → torch {newest.torch} ({newest.variant})")
-    if "python" in only:
-        python = only["python"]
+    if FailureKind.PYTHON in only:
+        python = only[FailureKind.PYTHON]
         hints.append(f"a Python that torch {python.torch} has wheels for ({python.reason}) → torch "
                      f"{python.torch}, with --python PATH")
-    if "glibc" in only:
-        hints.append(f"a newer glibc → torch {only['glibc'].torch} ({only['glibc'].reason})")
-    if any(t.gpu_state in (GPUS, UNUSABLE) for t in targets) and not request.allow_cpu:
+    if FailureKind.GLIBC in only:
+        glibc = only[FailureKind.GLIBC]
+        hints.append(f"a newer glibc → torch {glibc.torch} ({glibc.reason})")
+    if any(t.gpu_state in (GpuState.GPUS, GpuState.UNUSABLE) for t in targets) and not request.allow_cpu:
         hints.append("--allow-cpu → a CPU-only build: torch runs, but without the NVIDIA GPU")
     return hints
 
@@ -359,4 +340,4 @@ def _signature(t: Target) -> tuple[Any, ...]:
             t.container, t.nvidia_error)
 
 
-__all__ = ["Request", "Plan", "Rejection", "Resolution", "resolve", "cuda"]
+__all__ = ["Request", "Plan", "Rejection", "Resolution", "resolve"]

@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torchsetup import cuda
-from torchsetup.matrix.store import ArchList, Matrix, Release, Variant
+from torchsetup.kinds import BackendKind, FailureKind, GpuState
+from torchsetup.matrix.store import ArchList, Matrix, Release, Variant, parse_driver
 from torchsetup.probe.model import Gpu, Machine
-
-# how a target's NVIDIA state reads to the resolver
-GPUS, NO_GPU, UNUSABLE = "gpus", "no-gpu", "unusable"
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,7 @@ class Target:
     driver: str | None
     driver_cuda: tuple[int, int] | None
     gpus: tuple[Gpu, ...]
-    gpu_state: str
+    gpu_state: GpuState
     nvidia_error: str | None = None
     wsl: bool = False
     container: bool = False
@@ -42,7 +40,7 @@ class Failure:
     """One rule a candidate fails, with the constraint it belongs to."""
 
     reason: str  # why this build cannot run on this target, in words
-    kind: str  # driver | arch | python | glibc | platform | gpu | cpu | extensions
+    kind: FailureKind
     needs_driver: str | None = None  # the driver version that would lift this failure
     unknown: bool = False  # the rule could not be evaluated: a table or a fact is missing
 
@@ -62,7 +60,7 @@ class Verdict:
         return self.failures[0].reason if self.failures else None
 
     @property
-    def kind(self) -> str | None:
+    def kind(self) -> FailureKind | None:
         return self.failures[0].kind if self.failures else None
 
     @property
@@ -70,7 +68,7 @@ class Verdict:
         return self.failures[0].needs_driver if self.failures else None
 
 
-def fail(reason: str, kind: str, needs_driver: str | None = None, unknown: bool = False) -> Verdict:
+def fail(reason: str, kind: FailureKind, needs_driver: str | None = None, unknown: bool = False) -> Verdict:
     return Verdict(failures=(Failure(reason, kind, needs_driver, unknown),))
 
 
@@ -100,17 +98,17 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
     if machine.gpu_selection is not None:
         gpus = tuple(g for g in gpus if g.index in machine.gpu_selection)
     if gpus:
-        state = GPUS
+        state = GpuState.GPUS
     elif nv is not None and nv.driver_version and nv.error:
-        state = UNUSABLE  # a driver is there, but nothing answered about GPUs
+        state = GpuState.UNUSABLE  # a driver is there, but nothing answered about GPUs
     elif nv is not None and nv.error and "mismatch" in nv.error:
-        state = UNUSABLE
+        state = GpuState.UNUSABLE
     elif nv is not None and nv.error and "hung" in nv.error:
-        state = UNUSABLE  # a wedged driver is a reason to stop, not a CPU plan
+        state = GpuState.UNUSABLE  # a wedged driver is a reason to stop, not a CPU plan
     elif nv is not None and nv.pci_gpus:
-        state = UNUSABLE  # a GPU is on the bus, but no driver answers for it
+        state = GpuState.UNUSABLE  # a GPU is on the bus, but no driver answers for it
     else:
-        state = NO_GPU
+        state = GpuState.NO_GPU
     toolkit = cuda.parse_cuda(machine.cuda_toolkit.version) if machine.cuda_toolkit else None
     return Target(
         label=label, system=system, platform=plat, python=py,
@@ -139,7 +137,7 @@ def check_python(release: Release, variant: Variant, t: Target) -> Verdict:
                               "pip will say if there is no wheel",))
     if support is None:
         if variant.index_url is None:
-            return fail(f"torch {release.torch} has no wheels for {t.platform}", "platform")
+            return fail(f"torch {release.torch} has no wheels for {t.platform}", FailureKind.PLATFORM)
         return Verdict(notes=(f"the package index lists no {t.platform} wheel of torch "
                               f"{release.torch}; the PyTorch index may still have one",))
     if t.python is None:
@@ -148,20 +146,19 @@ def check_python(release: Release, variant: Variant, t: Target) -> Verdict:
     if t.python not in support.python:
         kind = "free-threaded " if t.python.endswith("t") else ""
         return fail(f"torch {release.torch} has no wheel for {kind}CPython {t.python.rstrip('t')} "
-                       f"on {t.platform} (it has {_py_range(support.python)})", "python")
+                       f"on {t.platform} (it has {_py_range(support.python)})", FailureKind.PYTHON)
     if t.glibc and support.glibc and t.glibc < support.glibc:
         return fail(f"torch {release.torch} needs glibc ≥ {support.glibc[0]}.{support.glibc[1]} "
                        f"(manylinux_{support.glibc[0]}_{support.glibc[1]}); {t.label} has glibc "
-                       f"{t.glibc[0]}.{t.glibc[1]}", "glibc")
+                       f"{t.glibc[0]}.{t.glibc[1]}", FailureKind.GLIBC)
     return Verdict()
 
 
 def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
-               fleet_has_gpu: bool, forced: bool, for_extensions: bool,
-               arch: ArchList | None | bool = True) -> Verdict:
+               fleet_has_gpu: bool, forced: bool, for_extensions: bool, arch: ArchList | None) -> Verdict:
     """Every CUDA rule, in the order a person fixes them: visible GPU, kernels for each GPU, the
-    driver minimum, PTX JIT, the local toolkit. `arch`: True looks the arch list up in the matrix;
-    an ArchList is used as it is; None or False means it is not known for this build."""
+    driver minimum, PTX JIT, the local toolkit. `arch`: the build's arch list, None when nobody
+    knows it."""
     wheel_cuda = variant.cuda
     assert wheel_cuda is not None
     label = f"{release.torch}+{variant.name}"
@@ -170,17 +167,16 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
     unchecked: list[str] = []
     full = t.driver_cuda is not None and t.driver_cuda >= wheel_cuda
     via_ptx: list[str] = []
-    if t.gpu_state != GPUS:
+    if t.gpu_state != GpuState.GPUS:
         if fleet_has_gpu or forced:
             notes.append(f"{t.label} has no visible NVIDIA GPU; a CUDA build still runs there on the CPU")
         else:
-            failures.append(Failure(f"no NVIDIA GPU is visible on {t.label}", "gpu"))
+            failures.append(Failure(f"no NVIDIA GPU is visible on {t.label}", FailureKind.GPU))
     else:
-        found = cuda.arch_list_for(matrix, release.torch, variant.name, t.platform) if arch is True \
-            else (arch or None)
+        found = arch
         if found is None:
-            failures.append(Failure(f"no GPU architecture list is known for {label} on {t.platform}", "arch",
-                                    unknown=True))
+            failures.append(Failure(f"no GPU architecture list is known for {label} on {t.platform}",
+                                    FailureKind.ARCH, unknown=True))
         else:
             if found.confidence.startswith(("low", "script only")):
                 notes.append(f"the arch list of {label} on {t.platform} is not verified ({found.source}: "
@@ -196,11 +192,11 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
                 coverage = cuda.covers(found, cap)
                 if coverage.unknown:
                     failures.append(Failure(f"the arch list of {label} is empty: whether it has kernels for "
-                                            f"{gpu.name} is not known", "arch", unknown=True))
+                                            f"{gpu.name} is not known", FailureKind.ARCH, unknown=True))
                 elif not coverage.ok:
                     whose = " (its own list, read from the installed library)" if found.names else ""
                     failures.append(Failure(f"{gpu.name} is {cuda.fmt_cap(cap)}; {label} has "
-                                            f"{cuda.describe_arch(found)}{whose}", "arch"))
+                                            f"{cuda.describe_arch(found)}{whose}", FailureKind.ARCH))
                 elif coverage.needs_ptx_jit:
                     via_ptx.append(f"{gpu.name} ({cuda.fmt_cap(cap)}) would run {label} only through "
                                    f"{coverage.via} JIT")
@@ -208,15 +204,15 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
     if t.wsl:
         notes.append(f"WSL: CUDA comes from the Windows driver ({t.driver}); do not install a Linux "
                      "NVIDIA driver inside WSL")
-    if t.gpu_state == GPUS or t.driver:
+    if t.gpu_state == GpuState.GPUS or t.driver:
         failures.extend(_driver_failures(matrix, variant, t, wheel_cuda))
     if via_ptx and not full:
         failures.append(Failure(f"{via_ptx[0]}, which needs a driver with CUDA ≥ {cuda.fmt_cuda(wheel_cuda)}",
-                                "driver"))
+                                FailureKind.DRIVER))
     if for_extensions and t.toolkit and t.toolkit[0] != wheel_cuda[0]:
         failures.append(Failure(f"the local CUDA toolkit {cuda.fmt_cuda(t.toolkit)} cannot build extensions "
-                                f"against a CUDA {wheel_cuda[0]} torch ({variant.name})", "extensions"))
-    if not full and t.gpu_state == GPUS and not any(f.kind == "driver" for f in failures):
+                                f"against a CUDA {wheel_cuda[0]} torch ({variant.name})", FailureKind.EXTENSIONS))
+    if not full and t.gpu_state == GpuState.GPUS and not any(f.kind == FailureKind.DRIVER for f in failures):
         have = cuda.fmt_cuda(t.driver_cuda) if t.driver_cuda else "unknown"
         notes.append(f"{variant.name} runs on {t.label}'s driver {t.driver} (CUDA {have}) through "
                      f"minor-version compatibility only; PTX JIT and some newer features need a "
@@ -225,38 +221,39 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
 
 
 def _driver_failures(matrix: Matrix, variant: Variant, t: Target, wheel_cuda: tuple[int, int]) -> list[Failure]:
-    minimum = cuda.min_driver_for(matrix, variant.name, "Windows" if t.wsl else t.system)
+    minimum = cuda.min_driver_for(matrix, variant.name)
     if minimum is None:
-        return [Failure(f"the minimum driver for {variant.name} is not known", "driver", unknown=True)]
-    driver = cuda.parse_driver(t.driver)
+        return [Failure(f"the minimum driver for {variant.name} is not known", FailureKind.DRIVER, unknown=True)]
+    needed_text, needed = minimum.for_system("Windows" if t.wsl else t.system)
+    driver = parse_driver(t.driver)
     if driver is None:
-        return [Failure(f"{variant.name} needs driver ≥ {minimum[0]}; the driver version of {t.label} is "
-                        "unknown", "driver", unknown=True)]
-    needed = cuda.parse_driver(minimum[0])
-    if needed and driver < needed:
-        return [Failure(f"{variant.name} needs driver ≥ {minimum[0]} for CUDA {wheel_cuda[0]}; {t.label} "
-                        f"has {t.driver}", "driver", needs_driver=minimum[0])]
+        return [Failure(f"{variant.name} needs driver ≥ {needed_text}; the driver version of {t.label} is "
+                        "unknown", FailureKind.DRIVER, unknown=True)]
+    if driver < needed:
+        return [Failure(f"{variant.name} needs driver ≥ {needed_text} for CUDA {wheel_cuda[0]}; {t.label} "
+                        f"has {t.driver}", FailureKind.DRIVER, needs_driver=needed_text)]
     return []
 
 
 def check_variant(matrix: Matrix, release: Release, variant: Variant, t: Target, *,
                   fleet_has_gpu: bool, forced: bool, allow_cpu: bool,
-                  for_extensions: bool, arch: ArchList | None | bool = True) -> Verdict:
-    """Every rule for one build on one target (the resolver rejects on the first failure)."""
+                  for_extensions: bool, arch: ArchList | None) -> Verdict:
+    """Every rule for one build on one target (the resolver rejects on the first failure). `arch`:
+    the build's arch list (None: not known)."""
     python = check_python(release, variant, t)
     if variant.cuda is not None:
         rest = check_cuda(matrix, release, variant, t, fleet_has_gpu, forced, for_extensions, arch)
-    elif variant.name.startswith("rocm"):
+    elif variant.backend.kind == BackendKind.ROCM:
         rest = (Verdict(notes=("ROCm build chosen by --variant; the AMD GPU was not checked",)) if forced else
                 fail("a ROCm build needs an AMD GPU; torchsetup probes NVIDIA GPUs only "
-                     f"(force it with --variant {variant.name})", "gpu"))
-    elif t.gpu_state == GPUS and not (allow_cpu or forced):
+                     f"(force it with --variant {variant.name})", FailureKind.GPU))
+    elif t.gpu_state == GpuState.GPUS and not (allow_cpu or forced):
         rest = fail(f"a CPU-only build on {t.label}, which has an NVIDIA GPU (pass --allow-cpu to accept it)",
-                    "cpu")
-    elif t.gpu_state == UNUSABLE and not (allow_cpu or forced):
+                    FailureKind.CPU)
+    elif t.gpu_state == GpuState.UNUSABLE and not (allow_cpu or forced):
         rest = fail(f"{t.label} has an NVIDIA driver that cannot be used: {t.nvidia_error} "
-                    "(fix it, or pass --allow-cpu for a CPU build)", "cpu")
-    elif t.gpu_state == NO_GPU and t.nvidia_error and t.family != "macos":
+                    "(fix it, or pass --allow-cpu for a CPU build)", FailureKind.CPU)
+    elif t.gpu_state == GpuState.NO_GPU and t.nvidia_error and t.family != "macos":
         rest = Verdict(notes=(f"{t.label}: {t.nvidia_error}",))
     else:
         rest = Verdict()

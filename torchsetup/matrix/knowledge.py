@@ -7,8 +7,6 @@ so there is one copy of every table. The GPU arch lists are in `archlists.py`.
 
 from __future__ import annotations
 
-PYTORCH_INDEX_BASE = "https://download.pytorch.org/whl"  # the PyTorch wheel index, per variant below it
-PYPI_SIMPLE = "https://pypi.org/simple"  # the Python Package Index, where a py3-none companion lives
 DRIVER_TABLE = "cuda-driver-table.md"
 MEASURED = "pypi-builds-and-arch-lists.md"
 COMPANION_EVIDENCE = "companion-evidence.md"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from torchsetup.matrix import knowledge
 
 if TYPE_CHECKING:
-    from torchsetup.matrix.build import Inputs
+    from torchsetup.matrix.inputs import Inputs
 
 MEASURED_ID = knowledge.MEASURED.rsplit(".", 1)[0]  # the source id of pypi-builds-and-arch-lists.md
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from torchsetup.errors import EnvironmentUnusable, TorchsetupError, UsageError
 from torchsetup.fetch import Fetched, get
-from torchsetup.matrix.build import Inputs, SourceInput, page_inputs
+from torchsetup.matrix.inputs import Inputs, SourceInput, page_inputs
 from torchsetup.matrix.scrape import PageFormatError
 from torchsetup.urlgate import check_url, mask, without_credentials
 

@@ -10,8 +10,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from torchsetup.documents import MATRIX as MATRIX_SCHEMA
 from torchsetup.errors import EnvironmentUnusable
+from torchsetup.kinds import Backend, BackendKind, VariantForm
+from torchsetup.schemas import MATRIX as MATRIX_SCHEMA
+
+DriverVersion = tuple[int, ...]  # 525.60.13 -> (525, 60, 13)
+
+
+def parse_driver(text: str | None) -> DriverVersion | None:
+    """A driver version's numbers ("525.60.13" -> (525, 60, 13)); None when it has none."""
+    parts = re.findall(r"\d+", text or "")
+    return tuple(int(p) for p in parts) if parts else None
 
 
 @dataclass(frozen=True)
@@ -21,7 +30,7 @@ class Variant:
     name: str  # cu124 | cpu | rocm6.2
     platforms: tuple[str, ...]  # families (linux | windows | macos) or platforms (linux-x86_64, ...)
     index_url: str | None  # None: the default package index (PyPI)
-    form: str  # index-url | extra-index-url | find-links | pypi | download
+    form: VariantForm
     line: str  # the install line the source gives
     torch_pin: str
     torchvision_pin: str | None
@@ -35,12 +44,16 @@ class Variant:
         return platform in self.platforms or platform.split("-")[0] in self.platforms
 
     @property
+    def backend(self) -> Backend:
+        return Backend.of(self.name)
+
+    @property
     def cuda(self) -> tuple[int, int] | None:
         """cu124 -> (12, 4); cu92 -> (9, 2); None for cpu/rocm."""
-        if not self.name.startswith("cu") or not self.name[2:].isdigit():
+        backend = self.backend
+        if backend.kind != BackendKind.CUDA or len(backend.version) != 2:
             return None
-        digits = self.name[2:]
-        return int(digits[:-1]), int(digits[-1])
+        return backend.version[0], backend.version[1]
 
 
 @dataclass(frozen=True)
@@ -85,20 +98,51 @@ class ArchList:
 
 
 @dataclass(frozen=True)
+class DriverMinimum:
+    """The oldest driver that runs the cuXYZ wheels whose name starts with `prefix`."""
+
+    prefix: str  # cu13, cu12, cu110, ...
+    linux: str
+    windows: str
+    source: str
+    linux_version: DriverVersion
+    windows_version: DriverVersion
+
+    def for_system(self, system: str) -> tuple[str, DriverVersion]:
+        return (self.windows, self.windows_version) if system == "Windows" else (self.linux, self.linux_version)
+
+
+@dataclass(frozen=True)
+class ToolkitDriver:
+    """The driver shipped with a CUDA toolkit: a driver at least this new fully supports `cuda`."""
+
+    cuda: tuple[int, int]
+    linux: DriverVersion | None
+    windows: DriverVersion | None
+
+
+@dataclass(frozen=True)
 class Matrix:
     """The loaded and validated compat matrix."""
 
     path: str
     generated_at: str
     releases: tuple[Release, ...]  # newest first
-    driver_minimums: tuple[tuple[str, str, str, str], ...]  # (prefix, linux, windows, source)
-    toolkit_drivers: tuple[tuple[str, str, str | None], ...]
+    driver_minimums: tuple[DriverMinimum, ...]
+    toolkit_drivers: tuple[ToolkitDriver, ...]  # newest first
     arch_lists: tuple[ArchList, ...]
     sources: tuple[dict[str, Any], ...]
 
     @cached_property
     def by_version(self) -> dict[str, Release]:
         return {r.torch: r for r in self.releases}
+
+
+def _driver_minimum(row: dict[str, str]) -> DriverMinimum:
+    linux, windows = parse_driver(row["linux"]), parse_driver(row["windows"])
+    if linux is None or windows is None:
+        raise ValueError(f"driver minimum of {row['variant_prefix']}: not a driver version")
+    return DriverMinimum(row["variant_prefix"], row["linux"], row["windows"], row["source"], linux, windows)
 
 
 def _cap(text: str) -> tuple[int, int]:
@@ -163,9 +207,9 @@ def parse_matrix(data: Any, where: str) -> Matrix:
             ArchList(tuple(a["torch"]), a["variant"], a["platform"],
                      tuple(_cap(x) for x in a["sass"]), tuple(_cap(x) for x in a["ptx"]),
                      a["confidence"], a["source"]) for a in tables["arch_lists"])
-        minimums = tuple((m["variant_prefix"], m["linux"], m["windows"], m["source"])
-                         for m in tables["driver_minimums"])
-        toolkit = tuple((t["cuda"], t["linux"], t["windows"]) for t in tables["toolkit_drivers"])
+        minimums = tuple(_driver_minimum(m) for m in tables["driver_minimums"])
+        toolkit = tuple(ToolkitDriver(_cap(t["cuda"]), parse_driver(t["linux"]), parse_driver(t["windows"]))
+                        for t in tables["toolkit_drivers"])
         sources = tuple(data["sources"])
         generated = str(data["generated_at"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -232,7 +276,8 @@ def _strs(value: Any, what: str) -> tuple[str, ...]:
 def _release(r: dict[str, Any]) -> Release:
     where = f"release {str(r.get('torch'))[:20]}"
     variants = tuple(
-        Variant(v["name"], _strs(v["platforms"], f"{where}: platforms"), v["index_url"], v["install"]["form"],
+        Variant(v["name"], _strs(v["platforms"], f"{where}: platforms"), v["index_url"],
+                VariantForm(v["install"]["form"]),
                 v["install"]["line"], v["torch_pin"], v["torchvision_pin"], v["torchaudio_pin"],
                 v["source"], bool(v.get("pypi_default")) or v["install"]["form"] == "pypi",
                 v.get("confidence"))

@@ -13,7 +13,7 @@ from torchsetup.matrix.store import load_matrix, parse_matrix, write_atomically,
 
 if TYPE_CHECKING:
     from torchsetup.fetch import Fetched
-    from torchsetup.matrix.build import Inputs
+    from torchsetup.matrix.inputs import Inputs
 
 @dataclass(frozen=True)
 class LearnedSummary:
@@ -89,7 +89,7 @@ def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,
     """When torch's index listing was fetched (not a saved copy) and no learned-builds file was
     given, read the builds of the releases no knowledge row covers out of their wheels."""
     from torchsetup.matrix import learn
-    from torchsetup.matrix.build import SourceInput
+    from torchsetup.matrix.inputs import SourceInput
     from torchsetup.matrix.pypibuilds import build_name
 
     torch_index = inputs.pypi_simple.get("torch")

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from torchsetup.documents import PROBE
 from torchsetup.errors import UsageError
+from torchsetup.schemas import PROBE
 
 NVIDIA_SOURCES = ("nvml", "nvidia-smi", "procfs", "file", "none")
 

@@ -1,0 +1,53 @@
+"""What resolving gives: the plan (the chosen build and the exact command), the candidates that
+lost and why, and the resolution that holds them. Below `resolve` (which makes them) and
+`install` (which carries a plan out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torchsetup.kinds import FailureKind, VariantForm
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The chosen build and the exact command that installs it."""
+
+    torch: str
+    torchvision: str | None
+    torchaudio: str | None
+    variant: str
+    index_url: str | None
+    command: tuple[str, ...]
+    notes: tuple[str, ...]
+    form: VariantForm = VariantForm.INDEX_URL
+    label: str = ""  # the build in words: "cu128", "cu132, PyPI's own", "macOS: CPU and MPS"
+
+    @property
+    def local_version(self) -> str | None:
+        """The local version the installed packages carry (+cu128), None for PyPI's own build."""
+        return None if self.form == VariantForm.PYPI or self.index_url is None else self.variant
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A candidate that lost, and why."""
+
+    torch: str
+    variant: str
+    reason: str
+    kind: FailureKind | None = None
+    needs_driver: str | None = None  # a driver this new would lift the rejection
+    kinds: tuple[FailureKind, ...] = ()  # every constraint it fails, not only the first
+    pypi: bool = False  # PyPI's own wheel of that build (the same build is often on the PyTorch index too)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The plan (or the no-fit error), with every rejected candidate."""
+
+    ok: bool
+    plan: Plan | None
+    rejected: tuple[Rejection, ...]
+    error: str | None = None
+    hint: str | None = None
