@@ -48,7 +48,7 @@ def test_probe_json_is_the_document_alone(run_cli, bare_venv: Path) -> None:
     assert set(doc["nvidia"]) - {"pci_gpus"} == {"driver_version", "cuda_driver_version", "source", "gpus",
                                                  "error"}
     assert set(doc["os"]) == {"system", "machine", "libc", "wsl", "container", "jetson"}
-    assert set(doc["python"]) == {"executable", "version", "free_threaded"}
+    assert set(doc["python"]) == {"executable", "version", "free_threaded", "pip", "externally_managed"}
     assert doc["installed"]["torch"] == "2.5.1+cu124"
     assert doc["os"]["libc"].startswith("glibc ")
 

@@ -16,10 +16,12 @@ from torchsetup.cli_options import (
     TimeoutOpt,
     emit_json,
     finish,
+    installer_for,
     machines_for,
     shell_for,
 )
 from torchsetup.errors import ExitCode
+from torchsetup.kinds import Installer
 
 if TYPE_CHECKING:
     pass
@@ -88,7 +90,8 @@ def doctor(
     loaded = load_matrix(matrix)
     machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, gpus)
     machine = machines[0]
-    findings = examine(machine, loaded, exe, labels[0], shell_for(shell, machines, None))
+    installer = installer_for(machine, Installer.PIP, exe) if not probe_file else Installer.PIP
+    findings = examine(machine, loaded, exe, labels[0], shell_for(shell, machines, None), installer)
     verify_doc = None
     if run_smoke and not probe_file:
         from torchsetup.doctor_findings import join_devices

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from torchsetup.errors import ExitCode, UsageError
+from torchsetup.kinds import Installer
 
 if TYPE_CHECKING:
     from torchsetup.probe.model import Machine
@@ -26,7 +27,9 @@ ProbeFileOpt = Annotated[str | None, typer.Option(
 ProbeFilesOpt = Annotated[list[str] | None, typer.Option(
     "--probe-file", help="Recorded probe document(s); several = one plan for the whole fleet.")]
 MatrixOpt = Annotated[str | None, typer.Option("--matrix", help="Another compat_matrix.json.")]
-TorchOpt = Annotated[str | None, typer.Option("--torch", help="PEP 440 specifier, e.g. '==2.5.1'.")]
+TorchOpt = Annotated[str | None, typer.Option(
+    "--torch", help="A release or PEP 440 specifier: 2.5.1, '>=2.4,<2.7'; a bare 2.4 is the 2.4 series, "
+    "==2.4 is 2.4.0.")]
 VariantOpt = Annotated[str | None, typer.Option("--variant", help="Force a variant: cpu, cu126, ...")]
 NoTorchvisionOpt = Annotated[bool, typer.Option("--no-torchvision", help="Leave torchvision out.")]
 NoTorchaudioOpt = Annotated[bool, typer.Option("--no-torchaudio", help="Leave torchaudio out.")]
@@ -61,15 +64,35 @@ def machines_for(python: str | None, probe_files: list[str] | None,
         machines = [select_gpus(load_probe_file(f), gpus, None) for f in probe_files]
         exe = python or (machines[0].python.executable if machines[0].python else None) or "python"
         return machines, [Path(f).name for f in probe_files], exe
-    from torchsetup.probe.interpreter import default_python, stale_environments
+    from torchsetup.probe.interpreter import choose_default_python, stale_environments
     from torchsetup.probe.machine import probe_machine
 
-    if python is None:
+    target = python
+    if target is None:
+        target, note = choose_default_python()
         for stale in stale_environments():
-            sys.stderr.write(f"torchsetup: warning: {stale}; using {default_python()}\n")
-    target = python or default_python()
+            sys.stderr.write(f"torchsetup: warning: {stale}; using {target}\n")
+        if note:
+            sys.stderr.write(f"torchsetup: note: {note}\n")
     machine = probe_machine(target)
+    if machine.python is not None and machine.python.externally_managed:
+        sys.stderr.write(f"torchsetup: note: {target} is externally managed (PEP 668): pip refuses to install "
+                         "into it; create and activate a virtual environment (python3 -m venv .venv, then "
+                         ". .venv/bin/activate), or pass --python\n")
     return [select_gpus(machine, gpus, os.environ)], ["this machine"], target
+
+
+def installer_for(machine: Machine, installer: Installer, python: str) -> Installer:
+    """A target without pip gets uv when uv is on PATH; otherwise the line that adds pip is said."""
+    if installer != Installer.PIP or machine.python is None or machine.python.pip is not False:
+        return installer
+    import shutil
+
+    if shutil.which("uv"):
+        sys.stderr.write(f"torchsetup: note: {python} has no pip; uv is on PATH, so the command uses uv\n")
+        return Installer.UV
+    sys.stderr.write(f"torchsetup: note: {python} has no pip; add it first with `{python} -m ensurepip`\n")
+    return installer
 
 
 def shell_for(shell: str | None, machines: list[Machine], platform: str | None) -> str:

@@ -11,7 +11,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -39,6 +39,7 @@ from torchsetup.cli_options import (
     VariantOpt,
     emit_json,
     finish,
+    installer_for,
     machines_for,
     shell_for,
 )
@@ -179,6 +180,8 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
 
     loaded = load_matrix(options.matrix)
     machines, labels, exe = machines_for(options.python, list(options.probe_files) or None, gpus=options.gpus)
+    if not options.probe_files:
+        options = replace(options, installer=installer_for(machines[0], options.installer, exe))
     return run_resolve(machines, loaded, plan_request(options, exe), labels), machines, exe
 
 

@@ -19,7 +19,7 @@ from torchsetup.doctor_findings import (
     python_findings,
     verdict_findings,
 )
-from torchsetup.kinds import Severity, VariantForm
+from torchsetup.kinds import Installer, Severity, VariantForm
 from torchsetup.matrix.store import ArchList, Matrix, Release, Variant
 from torchsetup.probe.model import Machine
 from torchsetup.rules import check_variant, target_from_machine
@@ -160,7 +160,7 @@ FIXABLE_BY_REINSTALL = {"torch-not-installed", "cpu-build-on-gpu-machine", "driv
 
 
 def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this machine",
-            shell: str = "posix") -> list[Finding]:
+            shell: str = "posix", installer: Installer = Installer.PIP) -> list[Finding]:
     """The findings; each error a reinstall cures carries the resolver's plan for this machine."""
     findings = diagnose(machine, matrix, label)
     if not any(f.severity == Severity.ERROR and f.code in FIXABLE_BY_REINSTALL for f in findings):
@@ -169,7 +169,7 @@ def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this ma
     from torchsetup.quoting import quote
     from torchsetup.resolve import Request, resolve
 
-    res = resolve([machine], matrix, Request(command=CommandOptions(python=python)), [label])
+    res = resolve([machine], matrix, Request(command=CommandOptions(python=python, installer=installer)), [label])
     fix = quote(res.plan.command, shell) if res.plan else None
     out = [Finding(f.severity, f.code, f.message,
                    fix if (f.code in FIXABLE_BY_REINSTALL and f.severity == Severity.ERROR) else f.fix)

@@ -51,7 +51,12 @@ def gpu_state_findings(machine: Machine, t: Target) -> list[Finding]:
         out.append(Finding(Severity.ERROR, "gpu-not-visible", t.nvidia_error or "the NVIDIA driver cannot be used",
                            REBOOT if mismatch else None))
     elif t.gpu_state != GpuState.GPUS and t.nvidia_error and (t.container or t.wsl) and t.family == "linux":
-        out.append(Finding(Severity.WARNING, "gpu-not-visible", t.nvidia_error))
+        # a warning only where something says a GPU could be there; a CPU-only box is told, not warned
+        nv = machine.nvidia
+        no_gpu_on_bus = nv is not None and nv.pci_gpus == 0
+        out.append(Finding(Severity.INFO if no_gpu_on_bus else Severity.WARNING, "gpu-not-visible",
+                           t.nvidia_error + (" (no NVIDIA GPU is on this machine's PCI bus either)"
+                                             if no_gpu_on_bus else "")))
     return out
 
 

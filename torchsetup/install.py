@@ -172,7 +172,7 @@ def run_install(plan: Plan, python: str, installed: Installed,
         check = runner([python, "-m", "pip", "--version"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise EnvironmentUnusable(f"{python} has no pip",
-                                      "Install pip there (python -m ensurepip), or use --installer uv.")
+                                      f"Add it with `{python} -m ensurepip`, or use --installer uv.")
     layout = envstate.layout_of(python)
     with EnvLock(layout.prefix, say):
         recovered = tuple(envstate.recover(folder, layout) for folder in envstate.leftover_backups(layout))

@@ -219,6 +219,21 @@ def is_free_threaded() -> bool:
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
+def is_externally_managed() -> bool:
+    """PEP 668: the interpreter's distributor manages its packages (pip refuses outside a venv)."""
+    if sys.prefix != getattr(sys, "base_prefix", sys.prefix):
+        return False
+    import sysconfig
+
+    return os.path.isfile(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))
+
+
+def has_pip() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pip") is not None
+
+
 def main() -> None:
     found, stashes = find_distributions(search_path())
     conda = read_conda_records(sys.prefix)
@@ -227,6 +242,8 @@ def main() -> None:
         "executable": sys.executable,
         "version": "{}.{}.{}".format(*sys.version_info[:3]),
         "free_threaded": is_free_threaded(),
+        "pip": has_pip(),
+        "externally_managed": is_externally_managed(),
         "installed": {name: found[name][0][2] if found[name] else None for name in FAMILY},
         "builds": builds,
         "install_problems": install_problems(found, conda, builds, stashes),

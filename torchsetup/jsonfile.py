@@ -13,6 +13,8 @@ def read_json_file(path: str | Path, what: str, limit: int, hint: str, error: ty
     file (a folder, /dev/zero, a FIFO, invalid UTF-8, nesting deep enough to exhaust the stack)."""
     file = Path(path)
     try:
+        if not file.exists():
+            raise error(f"{path}: cannot read the {what}: no such file", hint)
         if not file.is_file():
             raise error(f"{path}: cannot read the {what}: not a regular file (a {what} is a JSON document)", hint)
         with file.open("rb") as handle:

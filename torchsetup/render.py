@@ -71,15 +71,25 @@ def render_machine(machine: Machine) -> None:
         out.line(out.style("warning: ", "yellow"), clean(warning))
 
 
+def _variants_where(release: Release) -> str:
+    """Each variant, with the OS families it is built for when that is not all of them: cpu(macos,windows)."""
+    families: dict[str, set[str]] = {}
+    for v in release.variants:
+        families.setdefault(v.name, set()).update(p.split("-")[0] for p in v.platforms)
+    every = {"linux", "windows", "macos"}
+    return " ".join(name if where >= every else f"{name}({','.join(sorted(where))})"
+                    for name, where in sorted(families.items())) or "unknown"
+
+
 def render_matrix(matrix: Matrix, releases: list[Release]) -> None:
     rows = []
     for r in releases:
         linux = r.wheels.get("linux-x86_64")
         py = f"{linux.python[0]}–{linux.python[-1]}" if linux and linux.python else "unknown"
-        names = sorted({v.name for v in r.variants}) or ["unknown"]
-        rows.append((clean(r.torch), clean(r.torchvision), clean(r.torchaudio), " ".join(names), py))
-    _out().table(("torch", "torchvision", "torchaudio", "variants", "python (linux-x86_64)"), rows,
-                 title=f"{len(releases)} releases  ({clean(matrix.path)})")
+        rows.append((clean(r.torch), clean(r.torchvision), clean(r.torchaudio), _variants_where(r), py))
+    columns = ("torch", "torchvision", "torchaudio", "variants (where not on every OS)", "python (linux-x86_64)")
+    _out().table(columns, rows,
+                 title=f"{len(releases)} release{'' if len(releases) == 1 else 's'}  ({clean(matrix.path)})")
 
 
 class fetch_progress:  # noqa: N801 - used as a context manager

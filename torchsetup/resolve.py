@@ -136,6 +136,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
                        for m, label in zip(machines, names, strict=True) for note in m.gpu_notes]
     unique = list({_signature(t): t for t in targets}.values())
     rejected: list[Rejection] = []
+    skipped_for_cpu: list[Release] = []  # newer releases with no CPU-only build for these machines
     for release in matrix.releases:
         if spec is not None and not spec.contains(release.torch):
             continue
@@ -145,6 +146,12 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
             rejected.append(Rejection(release.torch, "*", f"torch {release.torch}: {what}", FailureKind.DATA))
             continue
         passing = _candidates(matrix, release, request, unique, fleet_has_gpu, rejected)
+        if not passing and not fleet_has_gpu and _gpu_only(rejected, release.torch):
+            if spec is None:
+                skipped_for_cpu.append(release)  # the default plan looks for a CPU build first
+                continue
+            # asked for by --torch: its CUDA build runs on a machine without a GPU, on the CPU
+            passing = [p for p in _candidates(matrix, release, request, unique, True, []) if p[1].cuda]
         if not passing:
             continue
         passing.sort(key=lambda p: p[0], reverse=True)
@@ -162,17 +169,41 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
         if newer:
             notes.append(newer)
         notes = selection_notes + notes + ([cpu_note] if cpu_note and variant.cuda is None else [])
+        if skipped_for_cpu:
+            newest = skipped_for_cpu[0]
+            platform = targets[0].platform
+            builds = ", ".join(sorted({v.name for v in newest.variants if v.cuda and v.runs_on(platform)}))
+            notes.append(f"torch {newest.torch} has no CPU-only build for {targets[0].platform}; its CUDA build "
+                         f"({builds}) also runs without a GPU, on the CPU: --torch {newest.torch} plans it")
+        elif variant.cuda and not fleet_has_gpu and not request.variant:
+            notes.append(f"torch {release.torch} has no CPU-only build for {targets[0].platform}: its "
+                         f"{variant.name} build runs here on the CPU")
         return Resolution(True, make_plan(release, variant, request, notes), tuple(rejected))
-    return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets))
+    return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets), matrix.releases[0].torch)
 
 
 Candidate = tuple[Preference, Variant, list[str]]
+
+
+def _gpu_only(rejected: list[Rejection], torch: str) -> bool:
+    """Every build of `torch` lost only because no GPU is visible."""
+    mine = [r for r in rejected if r.torch == torch]
+    return bool(mine) and all(set(r.kinds) == {FailureKind.GPU} for r in mine)
 
 
 def _candidates(matrix: Matrix, release: Release, request: Request, targets: list[Target],
                 fleet_has_gpu: bool, rejected: list[Rejection]) -> list[Candidate]:
     """The variants of one release that run on every target (rejections appended to `rejected`)."""
     passing: list[Candidate] = []
+    if request.variant and not any(v.name == request.variant and all(v.runs_on(t.platform) for t in targets)
+                                   for v in release.variants):
+        has = ", ".join(sorted({v.name for v in release.variants
+                                if all(v.runs_on(t.platform) for t in targets)})) or "none"
+        where = ", ".join(sorted({t.platform for t in targets}))
+        reason = f"torch {release.torch} has no {request.variant} build for {where} (it has: {has})"
+        rejected.append(Rejection(release.torch, request.variant, reason, FailureKind.PLATFORM,
+                                  kinds=(FailureKind.PLATFORM,)))
+        return passing
     for variant in release.variants:
         if not all(variant.runs_on(t.platform) for t in targets):
             continue
@@ -266,12 +297,13 @@ KIND_WORDS = {FailureKind.DRIVER: "the NVIDIA driver", FailureKind.ARCH: "the GP
 
 
 def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
-            newest_with_kernels: str | None) -> Resolution:
+            newest_with_kernels: str | None, newest_release: str) -> Resolution:
     """The constraints no candidate passes in the headline; the nearest candidates (fewest failed
     constraints) first; each hint a concrete way out with what it gives."""
     if not rejected:
-        return Resolution(False, None, (), f"no release matches torch{request.torch or ''}",
-                          "Run `torchsetup matrix show` to see the releases.")
+        return Resolution(False, None, (), f"no release in the matrix matches torch {request.torch or ''}",
+                          f"The newest release the matrix knows is {newest_release}; `torchsetup matrix show` "
+                          "lists them all.")
     # CPU and ROCm builds on an NVIDIA machine are other roads (a flag, other hardware), not near misses
     other_roads = (FailureKind.DATA, FailureKind.PREFERENCE, FailureKind.CPU)
     real = ([r for r in rejected if r.kind not in other_roads
@@ -279,10 +311,11 @@ def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
             or [r for r in rejected if r.kind not in (FailureKind.DATA, FailureKind.PREFERENCE)] or list(rejected))
     broken = next((t for t in targets if t.gpu_state == GpuState.UNUSABLE), None)
     if broken is not None:  # the driver is the blocker: say that, not the first table row
+        cpu_way = not request.allow_cpu and any(set(r.kinds) == {FailureKind.CPU} for r in rejected)
         return Resolution(False, None, tuple(real), f"no build fits: {broken.label} has an NVIDIA GPU whose "
                           f"driver cannot be used: {broken.nvidia_error}",
-                          "fix the driver as said above; or --allow-cpu → a CPU-only build that runs without "
-                          "the GPU")
+                          "fix the driver as said above"
+                          + ("; or --allow-cpu → a CPU-only build that runs without the GPU" if cpu_way else ""))
     kinds_of = {id(r): set(r.kinds or ((r.kind,) if r.kind else ())) for r in real}
     nearest = sorted(real, key=lambda r: len(kinds_of[id(r)]))
     every = set.intersection(*kinds_of.values()) if kinds_of else set()
@@ -296,7 +329,8 @@ def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
         why = " and ".join(KIND_WORDS.get(k, k) for k in sorted(kinds_of[id(best)]))
         error = (f"no build fits: the nearest candidate, torch {best.torch} {best.variant}, fails only on {why}: "
                  f"{best.reason}")
-    hints = _ways_out(nearest, kinds_of, targets, request)
+    cpu_build_lost = any(set(r.kinds) == {FailureKind.CPU} for r in rejected)
+    hints = _ways_out(nearest, kinds_of, request, cpu_build_lost)
     if newest_with_kernels:
         hints.append(f"the newest torch with kernels for these GPUs is {newest_with_kernels}")
     elif any(t.gpu_state == GpuState.GPUS for t in targets):
@@ -306,8 +340,8 @@ def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
                       "Relax --torch/--variant, or check the probe (torchsetup probe).")
 
 
-def _ways_out(nearest: list[Rejection], kinds_of: dict[int, set[FailureKind]], targets: list[Target],
-              request: Request) -> list[str]:
+def _ways_out(nearest: list[Rejection], kinds_of: dict[int, set[FailureKind]], request: Request,
+              cpu_build_lost: bool) -> list[str]:
     hints = []
     only: dict[FailureKind, Rejection] = {}
     for r in nearest:  # newest first among those failing one constraint alone
@@ -325,7 +359,7 @@ def _ways_out(nearest: list[Rejection], kinds_of: dict[int, set[FailureKind]], t
     if FailureKind.GLIBC in only:
         glibc = only[FailureKind.GLIBC]
         hints.append(f"a newer glibc → torch {glibc.torch} ({glibc.reason})")
-    if any(t.gpu_state in (GpuState.GPUS, GpuState.UNUSABLE) for t in targets) and not request.allow_cpu:
+    if cpu_build_lost and not request.allow_cpu:
         hints.append("--allow-cpu → a CPU-only build: torch runs, but without the NVIDIA GPU")
     return hints
 

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from torchsetup.errors import EnvironmentUnusable, UsageError
-from torchsetup.matrix.store import load_matrix, parse_matrix, write_atomically, write_text_atomically
+from torchsetup.matrix.store import (
+    default_matrix_path,
+    load_matrix,
+    parse_matrix,
+    write_atomically,
+    write_text_atomically,
+)
 
 if TYPE_CHECKING:
     from torchsetup.fetch import Fetched
@@ -64,12 +70,9 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
                          f"inputs: {named[:300]}",
                          "Pass the files `matrix update` knows (see data/sources/README.md).") from exc
     new = parse_matrix(document, "the rebuilt matrix")  # the result must load
-    old_versions: set[str] = set()
-    if output.exists():
-        try:
-            old_versions = {r.torch for r in load_matrix(output).releases}
-        except EnvironmentUnusable:
-            old_versions = set()  # an unusable old file may be replaced
+    old_versions = _versions_in(output) if output.exists() else set()
+    # "added" is said against the matrix in use when there was no file here (a first user copy adds nothing new)
+    known = old_versions if output.exists() else _versions_in(default_matrix_path())
     new_versions = {r.torch for r in new.releases}
     from packaging.version import Version
 
@@ -80,8 +83,15 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
             f"({', '.join(lost[:5])}{'...' if len(lost) > 5 else ''}); {output} left untouched",
             "Check the sources, or pass --force to accept the smaller matrix.")
     write_atomically(output, document)
-    return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - old_versions, key=Version)),
+    return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - known, key=Version)),
                         lost, new.releases[0].torch, learned)
+
+
+def _versions_in(path: Path) -> set[str]:
+    try:
+        return {r.torch for r in load_matrix(path).releases}
+    except EnvironmentUnusable:
+        return set()  # an unusable old file may be replaced
 
 
 def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from torchsetup.errors import UsageError
@@ -19,7 +20,9 @@ def parse_spec(spec: str | None) -> SpecifierSet | None:
     text = spec.strip()
     if not text:
         raise UsageError("--torch is empty", "Use a PEP 440 specifier such as '==2.5.1' or '>=2.4,<2.7'.")
-    if text[0].isdigit():
+    if re.fullmatch(r"\d+\.\d+", text):
+        text = f"=={text}.*"  # a bare 2.4 is the 2.4 series; ==2.4 is exactly 2.4.0
+    elif text[0].isdigit():
         text = "==" + text
     try:
         return SpecifierSet(text)

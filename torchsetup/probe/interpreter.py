@@ -41,15 +41,43 @@ def stale_environments(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 def default_python(environ: Mapping[str, str] | None = None) -> str:
-    """The active virtual environment's, else the active conda environment's, else ours."""
+    """The target when --python is not given; `target_note` says why, where it is not obvious."""
+    return choose_default_python(environ)[0]
+
+
+def choose_default_python(environ: Mapping[str, str] | None = None) -> tuple[str, str | None]:
+    """(interpreter, a note or None): the active virtual environment's, else the active conda
+    environment's; else, when torchsetup runs from an environment of its own (pipx, uv tool, a venv
+    not activated), the `python3` (or `python`) on PATH, which is the user's; else the one running
+    torchsetup."""
     env = os.environ if environ is None else environ
     bindir = "Scripts" if sys.platform == "win32" else "bin"
     exe = "python.exe" if sys.platform == "win32" else "python"
     for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         prefix = env.get(var)
         if prefix and (Path(prefix) / bindir / exe).exists():
-            return str(Path(prefix) / bindir / exe)
-    return sys.executable
+            return str(Path(prefix) / bindir / exe), None
+    if sys.prefix == sys.base_prefix:
+        return sys.executable, None  # torchsetup was installed into a plain interpreter: that one
+    import shutil
+
+    own = os.path.normcase(os.path.realpath(sys.prefix))
+    for name in ("python3", "python"):
+        found = shutil.which(name, path=env.get("PATH"))
+        if found is None:
+            continue
+        if _prefix_of(found) == own:
+            return sys.executable, None  # PATH leads to torchsetup's own environment: the user chose it
+        return found, (f"no virtual or conda environment is active: the target is {found} (the {name} on "
+                       f"PATH), not torchsetup's own environment {sys.prefix}; activate an environment or pass "
+                       "--python to choose another")
+    return sys.executable, (f"no virtual or conda environment is active and no python3 is on PATH: the target is "
+                            f"torchsetup's own environment {sys.prefix}; pass --python to choose another")
+
+
+def _prefix_of(python: str) -> str:
+    """The environment a python executable belongs to: the folder above bin/ (a venv's or an install's)."""
+    return os.path.normcase(os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(python)))))
 
 
 def start_interpreter_probe(python: str) -> subprocess.Popen[str]:
@@ -57,6 +85,10 @@ def start_interpreter_probe(python: str) -> subprocess.Popen[str]:
     hint = "Pass --python with the path of a working Python interpreter."
     if not Path(python).exists():
         raise EnvironmentUnusable(f"target interpreter not found: {python}", hint)
+    if Path(python).is_dir():
+        bindir, exe = ("Scripts", "python.exe") if sys.platform == "win32" else ("bin", "python")
+        raise EnvironmentUnusable(f"--python {python} is a folder, not an interpreter",
+                                  f"Pass the interpreter inside it, e.g. --python {Path(python) / bindir / exe}.")
     try:
         return children.start([python, str(INTERPRETER_SCRIPT)])
     except OSError as exc:
@@ -84,7 +116,8 @@ def finish_interpreter_probe(child: subprocess.Popen[str], python: str,
 
 def _facts(data: dict[str, Any]) -> InterpreterFacts:
     info = PythonInfo(executable=data.get("executable"), version=data.get("version"),
-                      free_threaded=bool(data.get("free_threaded")))
+                      free_threaded=bool(data.get("free_threaded")), pip=data.get("pip"),
+                      externally_managed=data.get("externally_managed"))
     inst = data.get("installed") or {}
     builds = {name: build_from_record(record) for name, record in (data.get("builds") or {}).items()
               if name in FAMILY}

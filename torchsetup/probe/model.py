@@ -44,6 +44,8 @@ class PythonInfo:
     executable: str | None = None
     version: str | None = None  # "3.11.7"
     free_threaded: bool | None = None
+    pip: bool | None = None  # pip can be imported there (added)
+    externally_managed: bool | None = None  # PEP 668: pip refuses to install there (added)
 
     @property
     def minor_version(self) -> tuple[int, int] | None:
@@ -252,6 +254,8 @@ def machine_from_document(data: Any, source: str) -> Machine:
             executable=r.opt(p, "executable", str, "python"),
             version=r.opt(p, "version", str, "python"),
             free_threaded=r.opt(p, "free_threaded", bool, "python"),
+            pip=r.opt(p, "pip", bool, "python"),
+            externally_managed=r.opt(p, "externally_managed", bool, "python"),
         )
         if python.version is not None and python.minor_version is None:
             raise r.fail("python.version", f"not a Python version: {python.version!r}")
