@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import LOCAL_TORCH as LOCAL_WHEELS
 from conftest import isolated_pip_env, make_venv, read_until
 from localindex import Index, build_wheel
 
@@ -249,10 +250,12 @@ def test_a_failing_smoke_test_after_install_is_exit_1(run_cli, venv: Path, index
     assert installed(venv)["torch"] == "2.5.1+cpu"
 
 
-LOCAL_TORCH = sorted(Path("/opt/wheels").glob("torch-2.13.0+cpu-*.whl"))
+# the conftest list honours TORCHSETUP_TEST_TORCH_WHEEL
+LOCAL_TORCH = [Path(w) for w in LOCAL_WHEELS if Path(w).name.startswith("torch-2.13.0+cpu-")]
+NO_TORCH_WHEEL = "no CPU torch 2.13.0 wheel on this machine (/opt/wheels, or TORCHSETUP_TEST_TORCH_WHEEL)"
 
 
-@pytest.mark.skipif(not LOCAL_TORCH, reason="no CPU build of torch 2.13.0 on this machine's disk")
+@pytest.mark.skipif(not LOCAL_TORCH, reason=NO_TORCH_WHEEL)
 def test_real_torch_from_a_local_pytorch_index_then_verified(run_cli, venv: Path) -> None:
     """The real CPU torch, served as the PyTorch index on 127.0.0.1; its dependencies come from
     the package index this machine is configured with; then the smoke test runs for real."""

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import LOCAL_TORCH as LOCAL_WHEELS
 from conftest import SOURCES
 from rangeserver import RangeServer
 
@@ -20,7 +21,9 @@ from torchsetup.matrix.sources import KNOWN
 from torchsetup.matrix.update import update_matrix
 from torchsetup.matrix.wheelpeek import RangeReader, parse_version_py
 
-LOCAL_TORCH = sorted(Path("/opt/wheels").glob("torch-2.13.0+cpu-*.whl"))
+# the conftest list honours TORCHSETUP_TEST_TORCH_WHEEL
+LOCAL_TORCH = [Path(w) for w in LOCAL_WHEELS if Path(w).name.startswith("torch-2.13.0+cpu-")]
+NO_TORCH_WHEEL = "no CPU torch 2.13.0 wheel on this machine (/opt/wheels, or TORCHSETUP_TEST_TORCH_WHEEL)"
 
 
 def torch_like_wheel(dest: Path, version: str, cuda: str | None, tag: str, filler: int = 3000) -> Path:
@@ -49,7 +52,7 @@ def server() -> Iterator[RangeServer]:
     s.stop()
 
 
-@pytest.mark.skipif(not LOCAL_TORCH, reason="no CPU torch 2.13.0 wheel in /opt/wheels on this machine")
+@pytest.mark.skipif(not LOCAL_TORCH, reason=NO_TORCH_WHEEL)
 def test_version_py_of_the_real_190_mb_wheel_costs_under_one_percent(server: RangeServer) -> None:
     wheel = LOCAL_TORCH[0]
     url = server.add(f"/files/{wheel.name}", wheel)
