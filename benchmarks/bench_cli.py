@@ -1,6 +1,7 @@
-"""Start-up of torchsetup beside torchruntime 2.24.0, in one interleaved run (CPU time of each
-whole process, user + sys, and wall time), and `probe --json` beside collect_env when an
-interpreter with torch is given.
+"""Start-up of torchsetup's commands beside the floor of any typer command (`python -c "import
+typer"`), interleaved in one run (CPU time of each whole process, user + sys, and wall time), with
+torchruntime 2.24.0 and, when an interpreter with torch is given, collect_env printed beside for
+information.
 
     python benchmarks/bench_cli.py [PYTHON_WITH_TORCH]
 
@@ -51,48 +52,36 @@ def main() -> None:
     script = Path(sys.executable).parent / "torchsetup"  # the console script, as users run it
     ours = [str(script)] if script.exists() else [sys.executable, "-m", "torchsetup"]
     runtime = str(peer())
-    pairs = {
-        "--help": ([*ours, "--help"], [runtime, "--help"]),
-        "resolve vs info": ([*ours, "resolve", "--probe-file", str(REPO / "examples/rtx5090-570.json")],
-                            [runtime, "info"]),
-        # the floor while typer is kept: importing it alone, beside the peer's whole --help
-        "floor: import typer": ([sys.executable, "-c", "import typer"], [runtime, "--help"]),
-    }
+    floor = [sys.executable, "-c", "import typer"]  # the floor of any typer command
+    # (name, argv, target ratio to the floor)
+    commands = [
+        ("--help", [*ours, "--help"], 1.15),
+        ("probe --json (this machine)", [*ours, "probe", "--json"], 1.6),
+        ("resolve --probe-file", [*ours, "resolve", "--probe-file", str(REPO / "examples/rtx5090-570.json")], 1.6),
+        ("doctor (this machine)", [*ours, "doctor"], 2.0),
+        ("peer: torchruntime --help", [runtime, "--help"], None),
+        ("peer: torchruntime info", [runtime, "info"], None),
+    ]
     if len(sys.argv) > 1:
-        pairs["probe --json vs collect_env"] = ([*ours, "probe", "--json", "--python", sys.argv[1]],
-                                                [sys.argv[1], "-m", "torch.utils.collect_env"])
-    results: dict[str, tuple[list[float], list[float], list[float], list[float]]] = {
-        k: ([], [], [], []) for k in pairs}
-    for _ in range(RUNS):  # interleaved: a busy moment of the VM hits both sides alike
-        for name, (a, b) in pairs.items():
-            cpu_a, wall_a = measure(a, env)
-            cpu_b, wall_b = measure(b, env)
-            for bucket, value in zip(results[name], (cpu_a, wall_a, cpu_b, wall_b), strict=True):
-                bucket.append(value)
-    floor_app = ("import json, sys, typer\n"
-                 "app = typer.Typer(add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)\n"
-                 "@app.callback()\ndef root() -> None: pass\n"
-                 "@app.command()\ndef probe(j: bool = typer.Option(False, '--json')) -> None:\n"
-                 "    sys.stdout.write(json.dumps({'schema': 'x'}) + '\\n')\n"
-                 "app(['probe', '--json'], standalone_mode=False)\n")
-    alone = {"python -c pass (for scale)": ([sys.executable, "-c", "pass"], None),
-             "floor: typer app, one JSON line": ([sys.executable, "-c", floor_app], None),
-             "probe --json (this machine)": ([*ours, "probe", "--json"], 100),
-             "doctor (this machine)": ([*ours, "doctor"], 150)}
-    alone_runs: dict[str, list[tuple[float, float]]] = {name: [] for name in alone}
-    for _ in range(RUNS):
-        for name, (argv, _target) in alone.items():
-            alone_runs[name].append(measure(argv, env))
-    print(f"{'what':<30} {'torchsetup cpu/wall ms':>24} {'peer cpu/wall ms':>20} {'ratio (cpu)':>12}")
-    for name, (cpu_a, wall_a, cpu_b, wall_b) in results.items():
-        a, b = statistics.median(cpu_a) * 1000, statistics.median(cpu_b) * 1000
-        print(f"{name:<30} {a:>11.0f} /{statistics.median(wall_a) * 1000:>7.0f}    "
-              f"{b:>9.0f} /{statistics.median(wall_b) * 1000:>7.0f}   x{a / b:>8.2f}")
-    for name, (_argv, target) in alone.items():
-        runs = alone_runs[name]
-        goal = f"target <= {target} ms" if target else ""
-        print(f"{name:<30} {statistics.median(c for c, _ in runs) * 1000:>11.0f} /"
-              f"{statistics.median(w for _, w in runs) * 1000:>7.0f}    {goal}")
+        commands.append(("probe --json --python TORCH", [*ours, "probe", "--json", "--python", sys.argv[1]], None))
+        commands.append(("peer: collect_env there", [sys.argv[1], "-m", "torch.utils.collect_env"], None))
+    floors: list[tuple[float, float]] = []
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in commands}
+    for _ in range(RUNS):  # interleaved: a busy moment of the VM hits the floor and the command alike
+        for name, argv, _target in commands:
+            floors.append(measure(floor, env))
+            runs[name].append(measure(argv, env))
+    floor_cpu = statistics.median(c for c, _ in floors) * 1000
+    floor_wall = statistics.median(w for _, w in floors) * 1000
+    print(f"{RUNS} runs each, interleaved; medians")
+    print(f"{'what':<32} {'cpu ms':>7} {'wall ms':>8} {'cpu / floor':>12}  target")
+    print(f"{'floor: python -c import typer':<32} {floor_cpu:>7.0f} {floor_wall:>8.0f} {'x1.00':>12}")
+    for name, _argv, target in commands:
+        cpu = statistics.median(c for c, _ in runs[name]) * 1000
+        wall = statistics.median(w for _, w in runs[name]) * 1000
+        met = "met" if target and cpu / floor_cpu <= target else "NOT met"
+        goal = f"<= x{target:.2f} ({met})" if target else "(for information)"
+        print(f"{name:<32} {cpu:>7.0f} {wall:>8.0f} {'x' + format(cpu / floor_cpu, '.2f'):>12}  {goal}")
 
 
 if __name__ == "__main__":

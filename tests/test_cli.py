@@ -139,13 +139,26 @@ def test_colour_only_at_a_terminal_and_never_with_no_color(tmp_path: Path) -> No
         assert "plain [old] text" in text
 
 
-def test_the_readme_examples_are_what_the_commands_print(run_cli) -> None:
-    """Every `$ torchsetup ... --probe-file examples/...` block of the README, run as typed: the
-    text shown is exactly what the command prints (no timing in these, so they cannot drift)."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    blocks = [b.split("\n", 1) for b in text.split("```\n$ torchsetup ")[1:]]
-    examples = [(line, body.split("```")[0]) for line, body in blocks if "--probe-file examples/" in line]
-    assert len(examples) >= 2
-    for line, shown in examples:
+def test_every_example_in_the_readme_and_docs_is_what_the_command_prints(run_cli) -> None:
+    """Every `$ torchsetup ...` block of the README and of docs/, run as typed: the text shown is
+    exactly what the command prints. Each runs on a recorded probe document (examples/), so none
+    holds a path or a time of this machine; a block that does not is an error here."""
+    files = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    examples = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for block in text.split("```\n$ torchsetup ")[1:]:
+            line, body = block.split("\n", 1)
+            examples.append((path.name, line, body.split("```")[0]))
+    assert len(examples) >= 4 and {name for name, _, _ in examples} >= {"README.md", "rules.md"}
+    for name, line, shown in examples:
+        assert "--probe-file examples/" in line, f"{name}: `torchsetup {line}` depends on this machine"
         proc = run_cli(*line.split())
-        assert proc.stdout == shown, f"README's `torchsetup {line}` no longer matches:\n{proc.stdout}"
+        assert proc.stdout == shown, f"{name}'s `torchsetup {line}` no longer matches:\n{proc.stdout}"
+
+
+def test_the_readme_is_for_users() -> None:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 200
+    for history in ("this session", "this round", "this stop", "last stop", "today", "No GPU has run"):
+        assert history not in text, history
