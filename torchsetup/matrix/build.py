@@ -96,17 +96,18 @@ def companion_evidence(inputs: Inputs) -> CompanionEvidence:
 def _tables() -> dict[str, Any]:
     return {
         "driver_minimums": [
-            {"variant_prefix": p, "linux": lin, "windows": win, "source": src}
-            for p, lin, win, src in knowledge.DRIVER_MINIMUMS],
+            {"variant_prefix": row.prefix, "linux": row.linux, "windows": row.windows, "source": row.source}
+            for row in knowledge.DRIVER_MINIMUMS],
         "toolkit_drivers": [
-            {"cuda": c, "linux": lin, "windows": win, "source": knowledge.TOOLKIT_DRIVERS_SOURCE}
-            for c, lin, win in knowledge.TOOLKIT_DRIVERS],
+            {"cuda": row.cuda, "linux": row.linux, "windows": row.windows,
+             "source": knowledge.TOOLKIT_DRIVERS_SOURCE}
+            for row in knowledge.TOOLKIT_DRIVERS],
         "arch_lists": [
-            {"torch": list(torches), "variant": variant, "platform": platform,
-             "sass": [a.replace("+PTX", "") for a in arches.split(";")],
-             "ptx": [a.replace("+PTX", "") for a in arches.split(";") if a.endswith("+PTX")],
-             "confidence": confidence, "source": source}
-            for torches, variant, platform, arches, confidence, source in archlists.ARCH_LISTS],
+            {"torch": list(row.torch), "variant": row.variant, "platform": row.platform,
+             "sass": [a.replace("+PTX", "") for a in row.arch.split(";")],
+             "ptx": [a.replace("+PTX", "") for a in row.arch.split(";") if a.endswith("+PTX")],
+             "confidence": row.confidence, "source": row.source}
+            for row in archlists.ARCH_LISTS],
     }
 
 

@@ -111,9 +111,9 @@ def exact_pin(pins: list[tuple[str, str, str]], torch: str) -> Pairing | None:
 
 
 def curated(torch: str, package: str) -> Pairing | None:
-    for version, name, companion, confidence, source in knowledge.COMPANIONS:
-        if (version, name) == (torch, package):
-            return Pairing(companion, source, confidence)
+    for row in knowledge.COMPANIONS:
+        if (row.torch, row.package) == (torch, package):
+            return Pairing(row.companion, row.source, row.confidence)
     return None
 
 

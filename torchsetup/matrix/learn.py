@@ -41,7 +41,7 @@ class LearnedWheel:
 
 def covered(version: str, platform: str) -> bool:
     minor = ".".join(version.split(".")[:2])
-    return any(where == platform and minor in minors for minors, where, *_ in knowledge.PYPI_BUILDS)
+    return any(row.platform == platform and minor in row.torch for row in knowledge.PYPI_BUILDS)
 
 
 def pick_wheel(files: list[enrich.WheelFile], platform: str) -> enrich.WheelFile | None:

@@ -44,9 +44,9 @@ def learned_builds(inputs: Inputs) -> dict[str, dict[str, dict[str, str]]]:
 
 def _measured(version: str, platform: str) -> dict[str, str] | None:
     minor = ".".join(version.split(".")[:2])
-    for minors, where, build, confidence, source in knowledge.PYPI_BUILDS:
-        if where == platform and minor in minors:
-            return {"build": build, "confidence": confidence, "source": source}
+    for row in knowledge.PYPI_BUILDS:
+        if row.platform == platform and minor in row.torch:
+            return {"build": row.build, "confidence": row.confidence, "source": row.source}
     return None
 
 
