@@ -130,11 +130,11 @@ def test_failed_install_restores_the_environment_exactly(run_cli, venv: Path, in
     assert doc["action"] == "failed" and doc["ok"] is False
     assert "exited with status" in doc["error"]
     assert freeze(venv) == before
-    assert "put back torch 2.5.1+cpu" in " | ".join(doc["restored"])
+    assert "put back torchvision 0.20.1+cpu" in " | ".join(doc["restored"])  # pip stopped before torch
     human = run_cli("install", "--yes", "--no-verify", "--python", str(venv), "--torch", "==2.5.0",
                     "--variant", "cu124", "--index-base", f"{pytorch.url}/whl", "--allow-insecure-index",
                     env=cli_env(primary))
-    assert human.returncode == 4 and "restored: put back torch 2.5.1+cpu" in human.stdout
+    assert human.returncode == 4 and "restored: put back torchvision 0.20.1+cpu" in human.stdout
     # pip's own traceback streams through; torchsetup adds one line and a hint, no traceback
     assert "torchsetup: error: " in human.stderr
     assert "/torchsetup/" not in human.stderr

@@ -222,6 +222,10 @@ def install(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No question (CI).")] = False,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip the smoke test afterwards.")] = False,
     timeout: TimeoutOpt = 300.0,
+    recover: Annotated[bool, typer.Option(
+        "--recover", help="Try again to put back what a failed install's kept backup holds.")] = False,
+    discard_backup: Annotated[bool, typer.Option(
+        "--discard-backup", help="Delete a failed install's kept backup.")] = False,
 ) -> None:
     """Emit (--dry-run) or run the install command for the resolved plan, then verify.
 
@@ -229,7 +233,7 @@ def install(
     4 the install failed and the environment was restored, 5 the environment could not be inspected."""
     from torchsetup import quoting
     from torchsetup.documents import install_document
-    from torchsetup.install import InstallResult, carry_out, replaced, requirements_text
+    from torchsetup.install import BackupAction, InstallResult, carry_out, replaced, requirements_text
     from torchsetup.verify import check_timeout
 
     if output_format not in ("command", "requirements"):
@@ -240,6 +244,9 @@ def install(
                          "Add --dry-run to print the command for that machine.")
     if not no_verify and not dry_run:
         check_timeout(timeout)
+    if recover and discard_backup:
+        raise UsageError("--recover and --discard-backup exclude each other", "Pass one of them.")
+    backups = BackupAction.RECOVER if recover else BackupAction.DISCARD if discard_backup else None
     result, machines, exe = resolve_for(options)
     if not result.ok or result.plan is None:
         if options.json_out:
@@ -271,7 +278,7 @@ def install(
             sys.stderr.write(f"replaces {change}\n")
         return typer.confirm("Install this now?", default=False, err=True)
 
-    outcome = carry_out(plan, exe, machines[0], ask=None if yes else ask,
+    outcome = carry_out(plan, exe, machines[0], ask=None if yes or backups else ask, backups=backups,
                         verify_timeout=None if no_verify else timeout,
                         output=sys.stderr if options.json_out else None)
     _report_install(outcome, options.json_out)

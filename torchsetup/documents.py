@@ -72,9 +72,10 @@ def install_document(result: InstallResult | None, error: str | None = None) -> 
     """`result` None: nothing was planned (a no-fit), action `failed` with `error`."""
     if result is None:
         return {"schema": INSTALL, "ok": False, "action": InstallAction.FAILED, "plan": None, "restored": None,
-                "recovered": [], "verify": None, "error": error}
+                "not_restored": None, "recovered": [], "verify": None, "error": error}
     return {"schema": INSTALL, "ok": result.ok, "action": result.action, "plan": plan_document(result.plan),
             "restored": list(result.restored) if result.restored is not None else None,
+            "not_restored": list(result.not_restored) if result.not_restored is not None else None,
             "recovered": list(result.recovered),  # added: a backup found from a killed run, and what became of it
             "verify": verify_document(result.verify) if result.verify is not None else None, "error": result.error}
 

@@ -1,17 +1,16 @@
-"""One install at a time per environment: a lock file in `<prefix>/.torchsetup/`."""
+"""One install at a time per environment: an flock on `<prefix>/.torchsetup/lock`. The lock is
+also how a run is known to be over: a journal whose environment lock can be taken belongs to a
+run that has ended (killed, or crashed), whatever its pid was."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from torchsetup.envstate import STATE_DIR
 from torchsetup.errors import UsageError
 
 WAIT_SECONDS = 30.0
@@ -31,16 +30,13 @@ def wait_seconds(environ: dict[str, str] | os._Environ[str] | None = None) -> fl
     return value
 
 
+STATE_DIR = ".torchsetup"  # in the environment: its lock, and the transactions of its installs
+
+
 def _lock_path(prefix: str) -> Path:
-    folder = Path(prefix) / STATE_DIR
-    try:
-        folder.mkdir(exist_ok=True)
-        if os.access(folder, os.W_OK):
-            return folder / "lock"
-    except OSError:
-        pass
-    digest = hashlib.sha256(prefix.encode()).hexdigest()[:16]  # a read-only environment
-    return Path(tempfile.gettempdir()) / f"torchsetup-{digest}.lock"
+    """Always in the environment (never in a shared temporary folder); `check_writable` refused an
+    environment where it cannot be."""
+    return Path(prefix) / STATE_DIR / "lock"
 
 
 def _try_lock(handle: IO[str]) -> bool:

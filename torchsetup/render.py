@@ -148,6 +148,8 @@ def render_install(outcome: InstallResult) -> None:
         out.line(out.style("install failed: ", "red"), clean(outcome.error or ""))
         for line in outcome.restored or ():
             out.line(f"  restored: {clean(line)}")
+        for line in outcome.not_restored or ():
+            out.line(out.style("  not put back: ", "red"), clean(line))
     if outcome.verify is not None:
         from torchsetup.documents import verify_document
 
