@@ -300,6 +300,9 @@ def _report_install(outcome: InstallResult, json_out: bool) -> None:
             render_install(outcome)
     finally:
         if outcome.action == InstallAction.FAILED:
-            raise InstallFailed(outcome.error or "the install failed", "The environment was restored; see above.")
+            hint = ("Nothing in the environment was changed." if outcome.restored == ("nothing had changed",)
+                    else "See above for what was put back." if not outcome.not_restored
+                    else "See above for each file not put back and where its copy is kept.")
+            raise InstallFailed(outcome.error or "the install failed", hint)
     if not outcome.ok:
         finish(ExitCode.PROBLEM)

@@ -6,7 +6,6 @@ left."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -80,15 +79,16 @@ def run_install(plan: Plan, python: str, installed: Installed,
     SIGHUP puts every saved file back and proves it."""
     from torchsetup import transaction as txn
 
-    if already_installed(plan, installed) and backups is None:
+    if already_installed(plan, installed) and backups is None and not _journals_left(python):
         return InstallResult(True, InstallAction.ALREADY_INSTALLED, plan)
     env = txn.environment_of(python)
     txn.check_writable(env)
     with EnvLock(env.prefix, say):
         recovered = tuple(recover_leftovers(env, say, backups))
-        if backups is not None:
-            return InstallResult(True, InstallAction.ALREADY_INSTALLED if already_installed(plan, installed)
-                                 else InstallAction.DECLINED, plan, recovered=recovered)
+        if backups is not None:  # --recover / --discard-backup act on the backup alone
+            done = already_installed(plan, installed_now(python))
+            return InstallResult(True, InstallAction.ALREADY_INSTALLED if done else InstallAction.DECLINED, plan,
+                                 recovered=recovered)
         runner = InstallerRun(plan, python, env, output, say)
         try:
             with signals(raise_interrupted):
@@ -118,6 +118,13 @@ def run_install(plan: Plan, python: str, installed: Installed,
                              error=error, recovered=recovered, not_restored=report.not_restored)
 
 
+
+
+def _journals_left(python: str) -> bool:
+    """A transaction folder in the environment of `python` (its prefix is the folder above bin/)."""
+    from torchsetup.envlock import STATE_DIR
+
+    return any((Path(python).parent.parent / STATE_DIR).glob("txn-*"))
 
 
 class InstallerFailed(Exception):
@@ -241,6 +248,12 @@ def wheels_to_install(report: Path) -> list[str]:
 
     data = json.loads(report.read_text(encoding="utf-8"))
     return [unquote(urlsplit(item["download_info"]["url"]).path) for item in data.get("install", [])]
+
+
+def installed_now(python: str) -> Installed:
+    from torchsetup.probe.interpreter import read_interpreter
+
+    return read_interpreter(python).installed
 
 
 def result_mismatch(plan: Plan, python: str) -> str | None:

@@ -42,7 +42,7 @@ class SavedFile:
 
 @dataclass(frozen=True)
 class AddedFile:
-    """A path the installer will create (it was not there before), with what it will hold."""
+    """A path the installer will write, with what it will hold there."""
 
     path: str
     sha256: str | None
@@ -61,6 +61,7 @@ class Journal:
     dists_before: dict[str, str] = field(default_factory=dict)  # dist-info folder -> "name version"
     saved: list[SavedFile] = field(default_factory=list)
     added: list[AddedFile] = field(default_factory=list)
+    overwritten: list[AddedFile] = field(default_factory=list)  # saved paths a new wheel writes, as it writes them
     new_dist_infos: list[str] = field(default_factory=list)
     wheels: list[str] = field(default_factory=list)
     not_restored: list[str] = field(default_factory=list)
@@ -91,6 +92,7 @@ class Journal:
                    dists_before=dict(data["dists_before"]),
                    saved=[SavedFile(**entry) for entry in data["saved"]],
                    added=[AddedFile(**entry) for entry in data["added"]],
+                   overwritten=[AddedFile(**entry) for entry in data.get("overwritten") or ()],
                    new_dist_infos=list(data["new_dist_infos"]), wheels=list(data["wheels"]),
                    not_restored=list(data.get("not_restored") or ()))
 

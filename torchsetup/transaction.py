@@ -121,6 +121,7 @@ def prepare(env: Environment, wheels: list[str], python: str, plan: str) -> Jour
         for path, expected in wheel.files.items():
             if os.path.lexists(path):
                 at_stake.add(path)
+                journal.overwritten.append(AddedFile(path, expected.sha256, expected.size))
             else:
                 journal.added.append(AddedFile(path, expected.sha256, expected.size))
         for script in wheel.scripts:
@@ -186,7 +187,7 @@ def undo(journal: Journal, env: Environment, recovering: bool) -> UndoReport:
     later = {path for d in now if d.dist_info in later_infos for path in d.files}
     left: list[str] = []
     not_restored: list[str] = []
-    expected = {a.path: a for a in journal.added}
+    expected = {a.path: a for a in journal.overwritten}
     for added in journal.added:
         if added.path in later:
             left.append(f"{added.path} (a later install owns it)")
@@ -211,6 +212,7 @@ def undo(journal: Journal, env: Environment, recovering: bool) -> UndoReport:
             left.append(f"{saved.path} (changed since the killed install; left as it is)")
             continue
         _put_back(saved, Path(journal.folder), not_restored)
+    _remove_pip_stashes(journal, env)
     _remove_empty_folders(journal, env)
     words = [f"removed {what} (added by the failed install)" for where, what in sorted(became.items())
              if where not in journal.dists_before and where not in later_infos]
@@ -276,6 +278,38 @@ def _put_back(saved: SavedFile, folder: Path, not_restored: list[str]) -> None:
         return
     if sha256_of(saved.path) != saved.sha256:
         not_restored.append(f"{saved.path}: its content differs after the restore; its copy is kept in {copy}")
+
+
+_STASH_CHARS = set("-~.=%0123456789")  # pip's AdjacentTempDirectory.LEADING_CHARS
+
+
+def _remove_pip_stashes(journal: Journal, env: Environment) -> None:
+    """The folders a killed pip leaves while it replaces a package (`~orch` for `torch`), for the
+    top-level names of the files this transaction saved: their files are back in place."""
+    names: dict[str, set[str]] = {}
+    for saved in journal.saved:
+        for site in env.site_dirs:
+            if saved.path.startswith(site + os.sep):
+                names.setdefault(site, set()).add(saved.path[len(site) + 1:].split(os.sep)[0])
+    for site, tops in names.items():
+        with contextlib.suppress(OSError):
+            for entry in os.listdir(site):
+                if entry.startswith("~") and any(_is_stash_of(entry, top) for top in tops):
+                    path = os.path.join(site, entry)
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        with contextlib.suppress(OSError):
+                            os.unlink(path)
+
+
+def _is_stash_of(entry: str, name: str) -> bool:
+    """`entry` is one of pip's stand-ins for `name`: `~`, then pip's filler characters, then the
+    rest of the name with as many leading characters dropped."""
+    for cut in range(1, len(name)):
+        if len(entry) == len(name) and entry.endswith(name[cut:]) and set(entry[1:cut]) <= _STASH_CHARS:
+            return True
+    return False
 
 
 def _remove_empty_folders(journal: Journal, env: Environment) -> None:
