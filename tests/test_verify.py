@@ -4,11 +4,14 @@ smoke children that hang or crash."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_venv, site_packages
+from conftest import REPO, make_venv, site_packages, wait_for
 
 from torchsetup import documents
 from torchsetup.verify import run_verify
@@ -103,3 +106,21 @@ def test_the_real_cpu_build_says_it_has_no_cuda_in_its_version_py(torch_venv: Pa
     doc = json.loads(proc.stdout)
     assert doc["probe"]["builds"]["torch"]["cuda"] is None
     assert [f for f in doc["findings"] if f["severity"] == "error"] == [], doc["findings"]
+
+
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_stopped_verify_leaves_no_child(tmp_path: Path, signum: int, code: int) -> None:
+    """torchsetup verify stopped while its smoke child hangs in `import torch` (a wedged GPU): the
+    child's whole group is gone before torchsetup exits, with the shell's code for that signal."""
+    marker = tmp_path / "started"
+    python = fake_torch_venv(tmp_path, f"open({str(marker)!r}, 'w').close()\nimport time\ntime.sleep(300)\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "torchsetup", "verify", "--python", str(python)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    wait_for(marker.exists)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert "the smoke test was stopped" in err
+    left = subprocess.run(["pgrep", "-f", "smoke_script.py"], capture_output=True, text=True).stdout.split()
+    assert not left, f"smoke children left running: {left}"

@@ -192,12 +192,17 @@ def _discard_stdout() -> None:
 
 
 def _report(message: str, hint: str | None) -> None:
-    sys.stderr.write(f"torchsetup: error: {message}\n")
+    from torchsetup.urlgate import mask
+
+    sys.stderr.write(f"torchsetup: error: {mask(message)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {mask(hint)}\n")
 
 
 def _traceback() -> None:
+    """The traceback for --debug, with credentials in addresses masked."""
     import traceback
 
-    traceback.print_exc()
+    from torchsetup.urlgate import mask
+
+    sys.stderr.write(mask(traceback.format_exc()))

@@ -182,7 +182,13 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
     machines, labels, exe = machines_for(options.python, list(options.probe_files) or None, gpus=options.gpus)
     if not options.probe_files:
         options = replace(options, installer=installer_for(machines[0], options.installer, exe))
-    return run_resolve(machines, loaded, plan_request(options, exe), labels), machines, exe
+    result = run_resolve(machines, loaded, plan_request(options, exe), labels)
+    if result.plan is not None and not options.probe_files:  # this machine's installer configuration
+        from torchsetup.installer_config import gate
+
+        result = replace(result, plan=gate(result.plan, options.installer, options.index_strategy,
+                                           options.allow_insecure_index, os.environ))
+    return result, machines, exe
 
 
 def explain_no_fit(result: Resolution, json_out: bool) -> typing.NoReturn:
@@ -260,10 +266,12 @@ def install(
         change = replaced(plan, machines[0].installed) if not options.probe_files else None
         if change:
             sys.stderr.write(f"replaces {change}\n")
+        from torchsetup.urlgate import mask
+
         if output_format == "requirements":
-            write(requirements_text(plan))
+            write(mask(requirements_text(plan)))
         else:
-            write(quoting.quote(plan.command, shell_for(options.shell, machines, options.platform)) + "\n")
+            write(mask(quoting.quote(plan.command, shell_for(options.shell, machines, options.platform))) + "\n")
         return
 
     def ask() -> bool:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from torchsetup.kinds import InstallAction, Severity
 from torchsetup.schemas import DOCTOR, INSTALL, MATRIX, MATRIX_UPDATE, PROBE, RESOLVE, VERIFY
+from torchsetup.urlgate import mask
 
 if TYPE_CHECKING:
     from torchsetup.doctor_findings import Finding
@@ -57,9 +58,10 @@ def probe_document(machine: Machine) -> dict[str, Any]:
 
 
 def plan_document(plan: Plan) -> dict[str, Any]:
+    """Credentials in an index address are masked here (`https://***@host`); the real argv keeps them."""
     return {"torch": plan.torch, "torchvision": plan.torchvision, "torchaudio": plan.torchaudio,
-            "variant": plan.variant, "index_url": plan.index_url, "command": list(plan.command),
-            "notes": list(plan.notes)}
+            "variant": plan.variant, "index_url": mask(plan.index_url) if plan.index_url else None,
+            "command": [mask(word) for word in plan.command], "notes": [mask(note) for note in plan.notes]}
 
 
 def resolve_document(res: Resolution) -> dict[str, Any]:

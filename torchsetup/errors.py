@@ -51,6 +51,15 @@ class EnvironmentUnusable(TorchsetupError):
     exit_code = ExitCode.UNUSABLE
 
 
+class Stopped(TorchsetupError):
+    """A stopping signal ended the command after its children were stopped: exit 128 + the signal
+    (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), as a shell reports it."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        super().__init__(message, None)
+        self.exit_code = 128 + signum
+
+
 class OutputLost(TorchsetupError):
     """Standard output could not take what was written (a full disk, a closed pipe): exit 5, or
     the command's own failing code. A closed pipe (`| head`) is said nothing about."""

@@ -99,7 +99,13 @@ def run_install(plan: Plan, python: str, installed: Installed,
             return runner.failed(f"{exc}; nothing was changed", recovered)
         if not wheels:
             return _result_of_nothing_to_do(plan, python, recovered)
-        journal = txn.prepare(env, wheels, python, f"torch {plan.torch} ({plan.variant})")
+        try:
+            journal = txn.prepare(env, wheels, python, f"torch {plan.torch} ({plan.variant})")
+        except OSError as exc:  # ENOSPC, EACCES while saving: nothing has changed yet
+            runner.discard()
+            raise EnvironmentUnusable(f"cannot save the files the install would change ({exc.strerror}: "
+                                      f"{exc.filename}); nothing was changed",
+                                      "Free space in the environment's file system, then run this again.") from exc
         error = runner.install(journal, wheels)
         if error is None:
             error = result_mismatch(plan, python)
@@ -157,7 +163,7 @@ class InstallerRun:
     def fetch(self) -> list[str]:
         """The wheels the installer will install, fetched into the transaction's folder (the only
         network step: an interruption here changes nothing)."""
-        pip = pip_command(self.python)
+        pip = pip_command(self.python) + (["--isolated"] if "--isolated" in self.plan.command else [])
         requirements, index_args = split_install_args(self.plan.command)
         wheels = self.folder / "wheels"
         code = self._run([*pip, "download", "--dest", str(wheels), *requirements, *index_args])
@@ -196,8 +202,11 @@ class InstallerRun:
             shutil.rmtree(self.folder, ignore_errors=True)
         return None if code == 0 else f"{argv[0]} exited with status {code}"
 
-    def failed(self, error: str, recovered: tuple[str, ...]) -> InstallResult:
+    def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def failed(self, error: str, recovered: tuple[str, ...]) -> InstallResult:
+        self.discard()
         return InstallResult(False, InstallAction.FAILED, self.plan, ("nothing had changed",), error=error,
                              recovered=recovered)
 

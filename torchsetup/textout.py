@@ -21,8 +21,11 @@ _SGR = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "blue": "34"}
 
 
 def clean(value: object) -> str:
-    """Outside text without terminal control sequences; None (unknown) as a dash."""
-    return _CONTROL.sub("", "—" if value is None else str(value))
+    """Outside text without terminal control sequences or credentials in addresses; None (unknown) as
+    a dash."""
+    from torchsetup.urlgate import mask
+
+    return mask(_CONTROL.sub("", "—" if value is None else str(value)))
 
 
 def wants_colour(stream: TextIO) -> bool:

@@ -135,12 +135,16 @@ def prepare(env: Environment, wheels: list[str], python: str, plan: str) -> Jour
         with contextlib.suppress(OSError):
             at_stake.update(os.path.join(site, n) for n in os.listdir(site) if n.endswith(".pth"))
     copies = folder / "files"
-    copies.mkdir()
-    for number, path in enumerate(sorted(at_stake)):
-        saved = _save(path, copies, number)
-        if saved is not None:
-            journal.saved.append(saved)
-    journal.write()
+    try:
+        copies.mkdir()
+        for number, path in enumerate(sorted(at_stake)):
+            saved = _save(path, copies, number)
+            if saved is not None:
+                journal.saved.append(saved)
+        journal.write()
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)  # nothing has changed: the half-made backup goes
+        raise
     return journal
 
 

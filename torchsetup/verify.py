@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import subprocess
 import threading
 import time
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from torchsetup import children
 from torchsetup.children import KILL_GRACE
-from torchsetup.errors import EnvironmentUnusable, UsageError
+from torchsetup.errors import EnvironmentUnusable, Stopped, UsageError
+from torchsetup.stopping import Interrupted, raise_interrupted, signals
 
 if TYPE_CHECKING:
     from torchsetup.probe.model import Machine
@@ -88,10 +90,15 @@ def run_verify(python: str, timeout: float = 120.0, script: Path = SMOKE_SCRIPT,
     err_reader.start()
     hung = stuck = False
     try:
-        child.wait(timeout=timeout)
+        with signals(raise_interrupted):
+            child.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         hung = True
         stuck = not children.kill_group(child)
+    except Interrupted as exc:  # Ctrl-C, SIGTERM, SIGHUP: the smoke test's whole group goes first
+        with signals(signal.SIG_IGN):
+            children.kill_group(child)
+        raise Stopped(exc.signum, f"{exc.words}: the smoke test was stopped") from exc
     ended = time.monotonic()
     reader.join(2)
     err_reader.join(2)
