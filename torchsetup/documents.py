@@ -120,4 +120,5 @@ def matrix_update_document(result: UpdateResult) -> dict[str, Any]:
     return {"schema": MATRIX_UPDATE, "output": result.output, "releases": result.releases,
             "added": list(result.added), "lost": list(result.lost), "newest": result.newest,
             "learned": [{"torch": x.torch, "platform": x.platform, "build": x.build, "requests": x.requests,
-                         "bytes": x.bytes_read, "wheel_size": x.wheel_size} for x in result.learned]}
+                         "bytes": x.bytes_read, "wheel_size": x.wheel_size} for x in result.learned],
+            "left_for_next_run": list(result.left_for_next_run)}

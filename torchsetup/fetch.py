@@ -9,12 +9,15 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urljoin
 
 from torchsetup.errors import EnvironmentUnusable, UsageError
 from torchsetup.urlgate import check_redirect, check_url, mask
 
+T = TypeVar("T")
 MAX_BYTES = 64 * 1024 * 1024  # the biggest source today (torch's PEP 691 JSON) is 0.4 MB
 DEADLINE = 120.0
 MAX_REDIRECTS = 5
@@ -46,6 +49,55 @@ def _abort(response) -> None:  # type: ignore[no-untyped-def]
         response.close()
 
 
+def within_deadline(call: Callable[[], T], deadline: float, url: str) -> T:
+    """`call()` (a request whose headers may drip one byte at a time, each read within its own
+    timeout) bounded as a whole: after `deadline` seconds it is abandoned, with a clear error."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        raise EnvironmentUnusable(f"{mask(url)}: no answer within {deadline:g} s; stopped",
+                                  "Retry later, or pass a saved copy with --from FILE.")
+    if failure:
+        raise failure[0]
+    return outcome[0]
+
+
+def bounded_body(response, max_bytes: int, deadline: float, url: str) -> bytes:  # type: ignore[no-untyped-def]
+    """The body of a streamed response: at most `max_bytes`, within `deadline` seconds."""
+    import requests
+
+    timer = threading.Timer(deadline, _abort, (response,))
+    timer.start()
+    started = time.monotonic()
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > max_bytes:
+                raise EnvironmentUnusable(f"{mask(url)}: the answer is longer than {max_bytes:,} bytes; stopped",
+                                          "Check the server: a range answer is never that long.")
+            chunks.append(chunk)
+    except (requests.RequestException, AttributeError, ValueError, OSError) as exc:
+        if time.monotonic() - started >= deadline - 0.5:
+            raise EnvironmentUnusable(f"{mask(url)}: still sending after {deadline:g} s; stopped",
+                                      "Retry later.") from exc
+        raise
+    finally:
+        timer.cancel()
+        response.close()
+    return b"".join(chunks)
+
+
 def get(url: str, *, accept: str = "*/*", timeout: float = 20.0, retries: int = 3, backoff: float = 0.5,
         deadline: float = DEADLINE, max_bytes: int = MAX_BYTES, allow_insecure: bool = False) -> Fetched:
     import requests
@@ -70,8 +122,9 @@ def _once(requests, url: str, accept: str, timeout: float, deadline: float, max_
     session = requests.Session()
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        response = session.get(current, headers={"Accept": accept, "Accept-Encoding": "gzip"}, stream=True,
-                               allow_redirects=False, timeout=timeout)
+        response = within_deadline(lambda target=current: session.get(  # type: ignore[misc]
+            target, headers={"Accept": accept, "Accept-Encoding": "gzip"}, stream=True, allow_redirects=False,
+            timeout=timeout), deadline, current)
         if response.is_redirect:
             target = urljoin(current, response.headers.get("Location", ""))
             response.close()

@@ -68,19 +68,29 @@ def peek(url: str, filename: str, platform: str, reader: RangeReader | None = No
                         facts["git_version"], requires, reader.requests, reader.bytes_read, reader.size)
 
 
+MAX_NEW_RELEASES = 8  # learned in one `matrix update`; the rest wait for the next run, and are named
+
+
 def learn(simple: dict[str, Any], progress: Callable[[str], None] | None = None,
           reader_for: Callable[[str], RangeReader] | None = None,
-          allow_insecure: bool = False) -> tuple[dict[str, Any], list[LearnedWheel]]:
-    """(a learned-builds document, every wheel read) for the releases on the index that no
-    knowledge row covers, newest first."""
+          allow_insecure: bool = False) -> tuple[dict[str, Any], list[LearnedWheel], list[str]]:
+    """(a learned-builds document, every wheel read, the releases left for the next run) for the
+    releases on the index that no knowledge row covers, newest first: at most MAX_NEW_RELEASES in
+    one run (a listing of 100,000 made-up releases costs no more than a real one)."""
     wheels = enrich.parse_simple_json(simple)
     by_version: dict[str, list[enrich.WheelFile]] = {}
     for wheel in wheels:
         by_version.setdefault(wheel.base_version, []).append(wheel)
     learned: dict[str, dict[str, Any]] = {}
     read: list[LearnedWheel] = []
+    left: list[str] = []
     for version in sorted(by_version, key=Version, reverse=True):
         if Version(version).is_prerelease or Version(version) < Version("1.0"):
+            continue
+        if all(covered(version, platform) for platform in PLATFORMS):
+            continue
+        if len(learned) >= MAX_NEW_RELEASES:
+            left.append(version)
             continue
         for platform in PLATFORMS:
             if covered(version, platform):
@@ -95,7 +105,7 @@ def learn(simple: dict[str, Any], progress: Callable[[str], None] | None = None,
             found = peek(url, chosen.filename, platform, reader)
             read.append(found)
             learned.setdefault(version, {})[platform] = found.record()
-    return {"learned_builds": learned}, read
+    return {"learned_builds": learned}, read, left
 
 
 def document_text(document: dict[str, Any]) -> str:

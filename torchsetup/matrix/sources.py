@@ -78,6 +78,8 @@ DEFAULT_URLS = (
 Fetcher = Callable[[str], Fetched]
 MAX_SOURCE = 64 * 1024 * 1024
 
+MAX_LISTED_VERSIONS = 2000  # torch lists ~100 versions; a listing far past that is not a real index
+
 
 def fetch_url(url: str, timeout: float = 20.0, retries: int = 3, backoff: float = 0.5,
               allow_insecure: bool = False) -> Fetched:
@@ -159,6 +161,12 @@ def classify(items: list[tuple[str, str, str, str | None, str]]) -> Inputs:
         elif "release" in data and "nightly" in data:
             inputs.build_matrix = (source, data)
         elif "files" in data and "name" in data:
+            listed = len(data.get("versions") or ()) if isinstance(data.get("versions"), list) else 0
+            if listed > MAX_LISTED_VERSIONS or len(data.get("files") or ()) > 50 * MAX_LISTED_VERSIONS:
+                files = len(data.get("files") or ())
+                raise bad_input(f"{where}: lists {listed:,} versions and {files:,} files, more than any real "
+                                f"project ({MAX_LISTED_VERSIONS:,} versions at most); not read",
+                                "Check the source; the current matrix was left as it is.")
             inputs.pypi_simple[str(data["name"]).lower()] = (source, data)
         elif "learned_builds" in data:
             inputs.learned = (source, data)

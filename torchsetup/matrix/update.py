@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from torchsetup.errors import EnvironmentUnusable, UsageError
 from torchsetup.matrix.store import (
+    MAX_MATRIX,
     default_matrix_path,
     load_matrix,
     parse_matrix,
@@ -43,6 +45,7 @@ class UpdateResult:
     lost: tuple[str, ...]
     newest: str
     learned: tuple[LearnedSummary, ...] = ()
+    left_for_next_run: tuple[str, ...] = ()  # new releases beyond this run's cap
 
 
 def update_matrix(specs: list[str], output: Path, force: bool = False,
@@ -59,8 +62,9 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
         raise UsageError(f"--output {output} is a folder", "Give the path of the matrix file to write.")
     inputs = collect(specs, fetch, progress, allow_insecure)
     learned: tuple[LearnedSummary, ...] = ()
+    left: tuple[str, ...] = ()
     if learn:
-        learned = _learn_new_releases(inputs, progress, learned_out, allow_insecure)
+        learned, left = _learn_new_releases(inputs, progress, learned_out, allow_insecure)
     stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
     try:
         document = build_matrix(inputs, stamp)
@@ -82,9 +86,13 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
             f"the rebuilt matrix would lose {len(lost)} release(s) the current one has "
             f"({', '.join(lost[:5])}{'...' if len(lost) > 5 else ''}); {output} left untouched",
             "Check the sources, or pass --force to accept the smaller matrix.")
+    size = len(json.dumps(document))
+    if size > MAX_MATRIX:
+        raise EnvironmentUnusable(f"the rebuilt matrix would be {size:,} bytes, more than its loader reads "
+                                  f"({MAX_MATRIX:,}); {output} left untouched", "Check the sources.")
     write_atomically(output, document)
     return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - known, key=Version)),
-                        lost, new.releases[0].torch, learned)
+                        lost, new.releases[0].torch, learned, left)
 
 
 def _versions_in(path: Path) -> set[str]:
@@ -95,7 +103,8 @@ def _versions_in(path: Path) -> set[str]:
 
 
 def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,
-                        learned_out: Path | None, allow_insecure: bool) -> tuple[LearnedSummary, ...]:
+                        learned_out: Path | None, allow_insecure: bool
+                        ) -> tuple[tuple[LearnedSummary, ...], tuple[str, ...]]:
     """When torch's index listing was fetched (not a saved copy) and no learned-builds file was
     given, read the builds of the releases no knowledge row covers out of their wheels."""
     from torchsetup.matrix import learn
@@ -104,14 +113,17 @@ def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,
 
     torch_index = inputs.pypi_simple.get("torch")
     if torch_index is None or inputs.learned is not None or "://" not in torch_index[0].file:
-        return ()  # a saved copy is rebuilt offline: only a fetched listing is learned from
+        return (), ()  # a saved copy is rebuilt offline: only a fetched listing is learned from
     try:
-        document, read = learn.learn(torch_index[1], progress, allow_insecure=allow_insecure)
+        document, read, left = learn.learn(torch_index[1], progress, allow_insecure=allow_insecure)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise EnvironmentUnusable(f"{torch_index[0].file}: torch's index listing has an unexpected shape "
                                   f"({type(exc).__name__}: {str(exc)[:200]})", "Retry later.") from exc
+    if left and progress:
+        progress(f"{len(left)} more new release(s) left for the next run: {', '.join(left[:5])}"
+                 + ("..." if len(left) > 5 else ""))
     if not read:
-        return ()
+        return (), tuple(left)
     text = learn.document_text(document)
     inputs.learned = (SourceInput("learned-builds", "Builds read out of new torch wheels by `matrix update`",
                                   "torch/version.py and METADATA of each wheel (range requests; URL per entry)",
@@ -119,7 +131,9 @@ def _learn_new_releases(inputs: Inputs, progress: Callable[[str], None] | None,
                       document)
     if learned_out is not None:
         write_text_atomically(learned_out, text)
-    return tuple(LearnedSummary(version, w.platform, build_name(w.cuda, w.hip), w.requests, w.bytes_read,
+    summaries = tuple(LearnedSummary(version, w.platform, build_name(w.cuda, w.hip), w.requests, w.bytes_read,
                                 w.size)
                  for version, platforms in document["learned_builds"].items()
                  for w in read if w.url in {p["wheel"] for p in platforms.values()} and w.platform in platforms)
+
+    return summaries, tuple(left)

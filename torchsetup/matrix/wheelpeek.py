@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from torchsetup.errors import EnvironmentUnusable
+from torchsetup.fetch import bounded_body, within_deadline
 from torchsetup.urlgate import check_redirect, mask
 
 _EOCD = b"PK\x05\x06"
@@ -23,7 +24,9 @@ _EOCD64_LOCATOR = b"PK\x06\x07"
 _CENTRAL = b"PK\x01\x02"
 _LOCAL = b"PK\x03\x04"
 _TAIL = 65536 + 22  # the end record plus the longest zip comment
-MAX_MEMBER = 4 * 1024 * 1024  # version.py and METADATA are small; refuse anything absurd
+MAX_MEMBER = 4 * 1024 * 1024  # version.py and METADATA are small; refuse anything absurd, packed or not
+MAX_ANSWER = 8 * 1024 * 1024  # a range answer is never read past this (a server may ignore the range's end)
+ANSWER_DEADLINE = 60.0  # seconds for one range answer, headers and body together
 
 
 @dataclass
@@ -49,15 +52,19 @@ class RangeReader:
         for attempt in range(self.retries):
             try:
                 self.requests += 1
-                response = self._session.get(self.url, headers={"Range": header, "Accept-Encoding": "identity"},
-                                             timeout=self.timeout, allow_redirects=False)
+                response = within_deadline(lambda: self._session.get(
+                    self.url, headers={"Range": header, "Accept-Encoding": "identity"}, timeout=self.timeout,
+                    allow_redirects=False, stream=True), ANSWER_DEADLINE, self.url)
                 if response.is_redirect:  # one hop at a time, through the gate
+                    response.close()
                     target = urljoin(self.url, response.headers.get("Location", ""))
                     self.url = check_redirect(self.url, target, self.allow_insecure)
                     continue
                 if response.status_code == 206:
-                    self.bytes_read += len(response.content)
-                    return response.content, response.headers.get("Content-Range", "")
+                    body = bounded_body(response, MAX_ANSWER, ANSWER_DEADLINE, self.url)
+                    self.bytes_read += len(body)
+                    return body, response.headers.get("Content-Range", "")
+                response.close()
                 if response.status_code < 500:
                     raise EnvironmentUnusable(
                         f"{self.url}: the server answered HTTP {response.status_code} to a range "
@@ -151,7 +158,7 @@ def read_members(reader: RangeReader, wanted: Any) -> dict[str, bytes]:
     for member in _members(directory):
         if not wanted(member.name):
             continue
-        if member.compressed > MAX_MEMBER:
+        if member.compressed > MAX_MEMBER or member.size > MAX_MEMBER:
             raise EnvironmentUnusable(f"{reader.url}: {member.name} is {member.compressed} bytes",
                                       "That is not a torch wheel's version file.")
         head = reader.read(member.offset, 30 + len(member.name.encode()) + 256 + member.compressed)
@@ -162,7 +169,21 @@ def read_members(reader: RangeReader, wanted: Any) -> dict[str, bytes]:
         data = head[start:start + member.compressed]
         if len(data) < member.compressed:
             data += reader.read(member.offset + start + len(data), member.compressed - len(data))
-        out[member.name] = zlib.decompress(data, -15) if member.method == 8 else data
+        out[member.name] = _inflate(data, reader.url, member.name) if member.method == 8 else data[:MAX_MEMBER]
+    return out
+
+
+def _inflate(data: bytes, url: str, name: str) -> bytes:
+    """Deflated data, never more than MAX_MEMBER bytes of output (a small bomb cannot fill memory)."""
+    inflater = zlib.decompressobj(-15)
+    try:
+        out = inflater.decompress(data, MAX_MEMBER)
+    except zlib.error as exc:
+        raise EnvironmentUnusable(f"{mask(url)}: {name} is not valid deflate data ({exc})",
+                                  "Check the wheel.") from exc
+    if inflater.unconsumed_tail:
+        raise EnvironmentUnusable(f"{mask(url)}: {name} unpacks to more than {MAX_MEMBER // (1024 * 1024)} MiB",
+                                  "That is not a torch wheel's version file.")
     return out
 
 
