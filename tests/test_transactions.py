@@ -282,3 +282,41 @@ def test_the_journal_is_written_whole(tmp_path: Path) -> None:
     journal.write(TxnState.RUNNING)
     assert Journal.read(tmp_path).state == TxnState.RUNNING
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_develop_installs_pth_rewritten_in_place_is_put_back(env, tmp_path: Path) -> None:
+    """torch installed as a `setup.py develop` checkout (an egg-link and an entry in easy-install.pth,
+    which pip rewrites in place when it uninstalls it); the replacing install fails: both are back
+    byte for byte (a hard link would have been truncated with the file)."""
+    python, index = env
+    subprocess.run([str(python), "-m", "pip", "uninstall", "--yes", "--quiet", "torch"], check=True,
+                   env=isolated_pip_env())
+    checkout = tmp_path / "src" / "torch-dev"
+    (checkout / "torch").mkdir(parents=True)
+    (checkout / "torch" / "__init__.py").write_text("DEV = 1\n")
+    (checkout / "torch.egg-info").mkdir()
+    (checkout / "torch.egg-info" / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: torch\nVersion: 2.5.1\n")
+    site = next((python.parent.parent / "lib").glob("python3*/site-packages"))
+    (site / "torch.egg-link").write_text(f"{checkout}\n.")
+    (site / "easy-install.pth").write_text(f"/some/other/checkout\n{checkout}\n")
+    before, frozen = prefix_state(python), freeze(python)
+    assert "torch" in frozen  # pip sees the develop install
+    proc = subprocess.run([a for a in argv(python, index, "==2.5.0", "--json") if a != "--no-torchaudio"],
+                          capture_output=True, text=True, env=cli_env(index), timeout=300)
+    assert proc.returncode == 4, proc.stderr
+    assert prefix_state(python) == before and freeze(python) == frozen
+    assert (site / "easy-install.pth").read_text() == f"/some/other/checkout\n{checkout}\n"
+
+
+@pytest.mark.parametrize("variable", ["PIP_USER", "PIP_TARGET"])
+def test_pip_user_or_target_cannot_send_the_install_elsewhere(env, tmp_path: Path, variable: str) -> None:
+    python, index = env
+    target = tmp_path / "elsewhere"
+    value = "1" if variable == "PIP_USER" else str(target)
+    home = tmp_path / "home"
+    proc = subprocess.run(argv(python, index, "==2.5.1", "--json"), capture_output=True, text=True,
+                          env=cli_env(index, **{variable: value}, HOME=str(home)), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["action"] == "installed"
+    assert "torch==2.5.1+cu124" in freeze(python)
+    assert not target.exists() and not (home / ".local").exists()

@@ -28,7 +28,7 @@ from torchsetup import children
 from torchsetup.envlock import STATE_DIR
 from torchsetup.errors import EnvironmentUnusable, UsageError
 from torchsetup.journal import AddedFile, Journal, SavedFile, TxnState
-from torchsetup.records import Scheme, installed_distributions, sha256_of, wheel_plan
+from torchsetup.records import Scheme, installed_distributions, normalise, sha256_of, wheel_plan
 
 _LAYOUT = r"""
 import json, os, site, sys, sysconfig
@@ -131,9 +131,10 @@ def prepare(env: Environment, wheels: list[str], python: str, plan: str) -> Jour
                 journal.added.append(AddedFile(script, None, None))
         if not os.path.exists(wheel.dist_info):
             journal.new_dist_infos.append(wheel.dist_info)
-    for site in env.site_dirs:
+    for site in env.site_dirs:  # .pth files (pip edits them in place) and a develop install's egg-link
         with contextlib.suppress(OSError):
-            at_stake.update(os.path.join(site, n) for n in os.listdir(site) if n.endswith(".pth"))
+            at_stake.update(os.path.join(site, n) for n in os.listdir(site) if n.endswith(".pth")
+                            or (n.endswith(".egg-link") and normalise(n[: -len(".egg-link")]) in replacing))
     copies = folder / "files"
     try:
         copies.mkdir()
