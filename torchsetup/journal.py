@@ -35,7 +35,7 @@ class SavedFile:
     """A file (or link) that was there before, and where its copy is."""
 
     path: str
-    sha256: str | None  # None for a symbolic link
+    sha256: str | None  # None for a symbolic link, and for a hard link (hashed from its copy when needed)
     link: str | None  # the link's target
     copy: str | None  # the copy, relative to the transaction folder
 

@@ -168,7 +168,9 @@ def _save(path: str, copies: Path, number: int) -> SavedFile | None:
             os.link(path, target)
         except OSError:
             shutil.copy2(path, target)
-    return SavedFile(path, sha256_of(str(target)), None, str(target.relative_to(copies.parent)))
+    # a hard link's content is hashed only if it must be compared (on undo): the copy keeps it meanwhile
+    digest = sha256_of(str(target)) if os.stat(target).st_nlink == 1 else None
+    return SavedFile(path, digest, None, str(target.relative_to(copies.parent)))
 
 
 @dataclass(frozen=True)
@@ -209,14 +211,18 @@ def undo(journal: Journal, env: Environment, recovering: bool) -> UndoReport:
             if not (os.path.islink(saved.path) and os.readlink(saved.path) == saved.link):
                 _put_link_back(saved, not_restored)
             continue
+        copy = Path(journal.folder) / (saved.copy or "")
+        if _same_file(saved.path, copy):
+            continue  # still the very file that was saved: untouched
         current = sha256_of(saved.path)
-        if current == saved.sha256:
+        saved_hash = saved.sha256 or sha256_of(str(copy))
+        if current == saved_hash:
             continue
-        if recovering and current is not None and not saved.path.endswith(".pth") \
+        if recovering and current is not None and not _installer_generates(saved.path) \
                 and not _installer_could_have_written(saved.path, current, expected.get(saved.path)):
             left.append(f"{saved.path} (changed since the killed install; left as it is)")
             continue
-        _put_back(saved, Path(journal.folder), not_restored)
+        _put_back(saved, copy, saved_hash, not_restored)
     _remove_pip_stashes(journal, env)
     _remove_empty_folders(journal, env)
     words = [f"removed {what} (added by the failed install)" for where, what in sorted(became.items())
@@ -226,6 +232,13 @@ def undo(journal: Journal, env: Environment, recovering: bool) -> UndoReport:
     if not words and (journal.added or journal.saved):
         words = ["put back files the install had changed"]
     return UndoReport(tuple(words), tuple(not_restored), tuple(left), len(journal.saved) + len(journal.added))
+
+
+def _installer_generates(path: str) -> bool:
+    """Files the installer writes beyond a wheel's RECORD: bytecode, .pth edits, dist-info bookkeeping."""
+    name, parent = os.path.basename(path), os.path.basename(os.path.dirname(path))
+    return (name.endswith(".pth") or (parent == "__pycache__" and name.endswith(".pyc"))
+            or (parent.endswith(".dist-info") and name in ("INSTALLER", "REQUESTED", "RECORD", "direct_url.json")))
 
 
 def _installer_could_have_written(path: str, current: str, added: AddedFile | None) -> bool:
@@ -268,8 +281,14 @@ def _put_link_back(saved: SavedFile, not_restored: list[str]) -> None:
         not_restored.append(f"{saved.path}: a link to {saved.link} ({exc.strerror})")
 
 
-def _put_back(saved: SavedFile, folder: Path, not_restored: list[str]) -> None:
-    copy = folder / (saved.copy or "")
+def _same_file(path: str, copy: Path) -> bool:
+    try:
+        return os.path.samestat(os.stat(path), os.stat(copy))
+    except OSError:
+        return False
+
+
+def _put_back(saved: SavedFile, copy: Path, saved_hash: str | None, not_restored: list[str]) -> None:
     try:
         if os.path.lexists(saved.path):
             os.unlink(saved.path)
@@ -281,7 +300,7 @@ def _put_back(saved: SavedFile, folder: Path, not_restored: list[str]) -> None:
     except OSError as exc:
         not_restored.append(f"{saved.path}: {exc.strerror}; its copy is kept in {copy}")
         return
-    if sha256_of(saved.path) != saved.sha256:
+    if not _same_file(saved.path, copy) and sha256_of(saved.path) != saved_hash:
         not_restored.append(f"{saved.path}: its content differs after the restore; its copy is kept in {copy}")
 
 
