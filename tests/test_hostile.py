@@ -101,6 +101,14 @@ CASES = [
                                             str(PROBES / "mixed-1080-4090.json")], {}, 2, "--gpus: no GPU '7'"),
     ("lock wait not a number", lambda d: ["install", "--yes", "--probe-file", str(PROBES / "no-gpu.json"),
                                           "--dry-run"], {"TORCHSETUP_LOCK_WAIT": "soon"}, 0, ""),
+    ("--installer uv without uv", lambda d: ["resolve", "--installer", "uv", "--probe-file",
+                                             str(PROBES / "no-gpu.json")], {"PATH": "/nonexistent"}, 2,
+     "--installer uv: uv is not on PATH"),
+    ("TORCHSETUP_HOME names a file", lambda d: ["matrix", "update", "--from", str(SOURCES)],
+     {"TORCHSETUP_HOME": str(Path(__file__))}, 2, "is a file, not a folder"),
+    ("--debug keeps the exit code", lambda d: ["resolve", "--variant", "cu999", "--probe-file",
+                                               str(PROBES / "no-gpu.json"), "--debug"], {}, 2,
+     "no release in the matrix has a 'cu999' build"),
 ]
 
 
@@ -123,7 +131,7 @@ def test_hostile_input(run_cli, tmp_path: Path, argv, env, code: int, fragment: 
 
     proc = run_cli(*argv(tmp_path), env={**os.environ, **env})
     assert proc.returncode == code, (proc.stdout[-500:], proc.stderr[-1500:])
-    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert ("Traceback" not in proc.stderr or "--debug" in argv(tmp_path)) and "internal error" not in proc.stderr
     if code:
         assert fragment in proc.stderr, proc.stderr
         assert len([line for line in proc.stderr.splitlines() if line.startswith("torchsetup: error:")]) == 1

@@ -161,9 +161,9 @@ def classify(items: list[tuple[str, str, str, str | None, str]]) -> Inputs:
         elif "release" in data and "nightly" in data:
             inputs.build_matrix = (source, data)
         elif "files" in data and "name" in data:
-            listed = len(data.get("versions") or ()) if isinstance(data.get("versions"), list) else 0
-            if listed > MAX_LISTED_VERSIONS or len(data.get("files") or ()) > 50 * MAX_LISTED_VERSIONS:
-                files = len(data.get("files") or ())
+            listed = len(data["versions"]) if isinstance(data.get("versions"), list) else 0
+            files = len(data["files"]) if isinstance(data.get("files"), list) else 0
+            if listed > MAX_LISTED_VERSIONS or files > 50 * MAX_LISTED_VERSIONS:
                 raise bad_input(f"{where}: lists {listed:,} versions and {files:,} files, more than any real "
                                 f"project ({MAX_LISTED_VERSIONS:,} versions at most); not read",
                                 "Check the source; the current matrix was left as it is.")

@@ -162,6 +162,11 @@ def user_matrix_path() -> Path:
     ($TORCHSETUP_HOME, else $XDG_DATA_HOME/torchsetup, else ~/.local/share/torchsetup)."""
     home = os.environ.get("TORCHSETUP_HOME")
     if home:
+        if os.path.exists(home) and not os.path.isdir(home):
+            from torchsetup.errors import UsageError
+
+            raise UsageError(f"TORCHSETUP_HOME={home} is a file, not a folder",
+                             "Point TORCHSETUP_HOME at a folder, or unset it.")
         return Path(home) / "compat_matrix.json"
     data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data) / "torchsetup" / "compat_matrix.json"
