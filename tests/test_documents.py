@@ -27,14 +27,15 @@ CONTRACT_IDS = {"PROBE": "torchsetup.probe/1", "RESOLVE": "torchsetup.resolve/1"
                 "INSTALL": "torchsetup.install/1", "DOCTOR": "torchsetup.doctor/1",
                 "VERIFY": "torchsetup.verify/1"}
 PROBE_KEYS = {"schema", "os", "python", "nvidia", "cuda_toolkit", "installed", "builds", "install_problems",
-              "warnings"}
+              "dependents", "amd", "intel", "warnings"}
+DEPENDENT_KEYS = {"name", "version", "requires", "compiled", "built_for"}
 OS_KEYS = {"system", "machine", "libc", "wsl", "container", "jetson"}
 NVIDIA_KEYS = {"driver_version", "cuda_driver_version", "source", "gpus", "error"}
 GPU_KEYS = {"index", "name", "uuid", "compute_capability", "memory_total_mib", "mig"}
 BUILD_KEYS = {"version", "cuda", "hip", "installer", "location"}
 RESOLVE_KEYS = {"schema", "ok", "plan", "rejected", "error"}
-PLAN_KEYS = {"torch", "torchvision", "torchaudio", "variant", "index_url", "command", "notes"}
-INSTALL_KEYS = {"schema", "ok", "action", "plan", "restored", "verify", "error"}
+PLAN_KEYS = {"torch", "torchvision", "torchaudio", "variant", "index_url", "command", "notes", "held_by", "with"}
+INSTALL_KEYS = {"schema", "ok", "action", "plan", "restored", "not_restored", "verify", "error"}
 DOCTOR_KEYS = {"schema", "ok", "probe", "findings"}
 FINDING_KEYS = {"severity", "code", "message", "fix"}
 VERIFY_KEYS = {"schema", "ok", "torch", "cuda_available", "devices", "checks"}

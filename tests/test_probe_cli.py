@@ -14,7 +14,7 @@ from torchsetup import documents
 from torchsetup.probe.interpreter import read_interpreter
 
 PROBE_KEYS = {"schema", "os", "python", "nvidia", "cuda_toolkit", "installed", "builds", "install_problems",
-              "warnings"}
+              "dependents", "warnings"}
 
 
 def install_fake_dist(python: Path, name: str, version: str, broken_import: bool = True) -> None:

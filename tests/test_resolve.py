@@ -177,7 +177,7 @@ def test_resolve_document_keys() -> None:
     assert set(doc) == {"schema", "ok", "plan", "rejected", "error"}
     assert doc["schema"] == documents.RESOLVE
     assert set(doc["plan"]) == {"torch", "torchvision", "torchaudio", "variant", "index_url",
-                                "command", "notes"}
+                                "command", "notes", "held_by", "with"}
     assert set(doc["rejected"][0]) == {"torch", "variant", "reason"}
 
 

@@ -76,6 +76,7 @@ class PlanOptions:
     index_base: str | None
     allow_insecure_index: bool
     shell: str | None
+    ignore_dependents: bool = False
 
 
 def plan_options(
@@ -97,6 +98,9 @@ def plan_options(
     index_base: IndexBaseOpt = None,
     allow_insecure_index: InsecureOpt = False,
     shell: ShellOpt = None,
+    ignore_dependents: Annotated[bool, typer.Option(
+        "--ignore-dependents", help="Plan without the requirements installed packages have on torch "
+        "(the plan then names each one it breaks).")] = False,
 ) -> PlanOptions:
     """The option set of `resolve` and `install`, each option checked (bad ones are exit 2)."""
     from torchsetup.command import check_index_base
@@ -127,7 +131,8 @@ def plan_options(
         variant = _checked_variant(variant)
     return PlanOptions(json_out, python, tuple(probe_file or ()), matrix, gpus, torch, variant,
                        not no_torchvision, not no_torchaudio, python_version, platform, allow_cpu, for_extensions,
-                       Installer(installer), IndexStrategy(index_strategy), base, allow_insecure_index, shell)
+                       Installer(installer), IndexStrategy(index_strategy), base, allow_insecure_index, shell,
+                       ignore_dependents)
 
 
 def _checked_variant(variant: str) -> str:
@@ -160,9 +165,12 @@ def with_plan_options(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def plan_request(options: PlanOptions, python: str) -> Request:
+def plan_request(options: PlanOptions, python: str, machines: list[Machine] | None = None) -> Request:
     from torchsetup.command import CommandOptions
+    from torchsetup.neighbours import holds_of
     from torchsetup.resolve import Request as PlanRequest
+
+    holds = holds_of(d for m in machines or () for d in m.dependents or ())
 
     return PlanRequest(torch=options.torch, variant=options.variant, torchvision=options.torchvision,
                        torchaudio=options.torchaudio, python_version=options.python_version,
@@ -170,7 +178,9 @@ def plan_request(options: PlanOptions, python: str) -> Request:
                        for_extensions=options.for_extensions,
                        command=CommandOptions(python=python, installer=options.installer,
                                               strategy=options.index_strategy, index_base=options.index_base,
-                                              allow_insecure_index=options.allow_insecure_index))
+                                              allow_insecure_index=options.allow_insecure_index),
+                       holds=() if options.ignore_dependents else holds,
+                       ignored_holds=holds if options.ignore_dependents else ())
 
 
 def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
@@ -182,7 +192,7 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
     machines, labels, exe = machines_for(options.python, list(options.probe_files) or None, gpus=options.gpus)
     if not options.probe_files:
         options = replace(options, installer=installer_for(machines[0], options.installer, exe))
-    result = run_resolve(machines, loaded, plan_request(options, exe), labels)
+    result = run_resolve(machines, loaded, plan_request(options, exe, machines), labels)
     if result.plan is not None and not options.probe_files:  # this machine's installer configuration
         from torchsetup.installer_config import gate
 

@@ -53,6 +53,10 @@ def probe_document(machine: Machine) -> dict[str, Any]:
         doc["builds"] = {name: _fields(b) if b is not None else None for name, b in machine.builds.items()}
     if machine.install_problems is not None:
         doc["install_problems"] = list(machine.install_problems)
+    if machine.dependents is not None:
+        doc["dependents"] = [
+            {"name": d.name, "version": d.version, "requires": list(d.requires), "compiled": d.compiled,
+             "built_for": _fields(d.built_for) if d.built_for is not None else None} for d in machine.dependents]
     doc["warnings"] = list(machine.warnings)
     return doc
 
@@ -61,7 +65,9 @@ def plan_document(plan: Plan) -> dict[str, Any]:
     """Credentials in an index address are masked here (`https://***@host`); the real argv keeps them."""
     return {"torch": plan.torch, "torchvision": plan.torchvision, "torchaudio": plan.torchaudio,
             "variant": plan.variant, "index_url": mask(plan.index_url) if plan.index_url else None,
-            "command": [mask(word) for word in plan.command], "notes": [mask(note) for note in plan.notes]}
+            "command": [mask(word) for word in plan.command], "notes": [mask(note) for note in plan.notes],
+            "held_by": [{"name": h.name, "version": h.version, "requires": h.requires} for h in plan.held_by],
+            "with": []}  # packages asked for with --with: none can be asked for yet
 
 
 def resolve_document(res: Resolution) -> dict[str, Any]:

@@ -211,6 +211,87 @@ def install_problems(found: dict[str, list[Dist]], conda: dict[str, Record],
     return problems
 
 
+def requirement_name(requirement: str) -> str:
+    """The project name a Requires-Dist value starts with (`torch (>=2.4)`, `torch>=2.4; extra == 'x'`)."""
+    end = len(requirement)
+    for index, char in enumerate(requirement):
+        if char in " ;<>=!~([@":
+            end = index
+            break
+    return requirement[:end].strip().lower().replace("_", "-")
+
+
+def find_dependents(paths: list[str]) -> list[dict[str, object]]:
+    """Every installed distribution whose Requires-Dist names the torch family (markers are evaluated
+    by the caller, which is given this interpreter's marker values), with whether it ships compiled
+    code (a .so/.pyd in its RECORD) and its top-level modules."""
+    out: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for entry in paths:
+        try:
+            names = sorted(os.listdir(entry))
+        except OSError:
+            continue
+        for folder in names:
+            if not folder.endswith(".dist-info") or folder.startswith("~"):
+                continue
+            metadata = os.path.join(entry, folder, "METADATA")
+            try:
+                with open(metadata, encoding="utf-8", errors="replace") as handle:
+                    head = handle.read(1 << 16).split("\n\n", 1)[0]
+            except OSError:
+                continue
+            fields: dict[str, list[str]] = {}
+            for line in head.splitlines():
+                key, colon, value = line.partition(":")
+                if colon and key in ("Name", "Version", "Requires-Dist"):
+                    fields.setdefault(key, []).append(value.strip())
+            name = (fields.get("Name") or [folder.split("-")[0]])[0]
+            key = name.lower().replace("_", "-")
+            if key in seen or key in FAMILY:
+                continue
+            seen.add(key)
+            requires = [r for r in fields.get("Requires-Dist", []) if requirement_name(r) in FAMILY]
+            if not requires and key not in ("torchao", "fbgemm-gpu", "fbgemm-gpu-genai"):
+                continue  # (torchao and fbgemm-gpu are compiled against one torch but declare none)
+            out.append({"name": name, "version": (fields.get("Version") or [""])[0] or None, "requires": requires,
+                        **record_facts(os.path.join(entry, folder))})
+    return out
+
+
+def record_facts(dist_info: str) -> dict[str, object]:
+    compiled = False
+    top: set[str] = set()
+    try:
+        with open(os.path.join(dist_info, "RECORD"), encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                path = line.split(",", 1)[0]
+                if path.endswith((".so", ".pyd")) or ".so." in path:
+                    compiled = True
+                first = path.split("/", 1)[0]
+                if "/" in path and not first.endswith((".dist-info", ".data")) and not first.startswith(".."):
+                    top.add(first)
+                elif path.endswith(".py") and "/" not in path:
+                    top.add(path[:-3])
+    except OSError:
+        return {"compiled": None, "modules": []}
+    return {"compiled": compiled, "modules": sorted(top)}
+
+
+def marker_environment() -> dict[str, str]:
+    """The values PEP 508 markers are evaluated with, for this interpreter."""
+    import platform
+
+    implementation = sys.implementation
+    version = "{}.{}.{}".format(*implementation.version[:3])
+    return {"implementation_name": implementation.name, "implementation_version": version,
+            "os_name": os.name, "platform_machine": platform.machine(), "platform_release": platform.release(),
+            "platform_system": platform.system(), "platform_version": platform.version(),
+            "python_full_version": platform.python_version(), "platform_python_implementation":
+            platform.python_implementation(), "python_version": "{}.{}".format(*sys.version_info[:2]),
+            "sys_platform": sys.platform}
+
+
 def is_free_threaded() -> bool:
     if hasattr(sys, "abiflags"):
         return "t" in sys.abiflags
@@ -235,7 +316,8 @@ def has_pip() -> bool:
 
 
 def main() -> None:
-    found, stashes = find_distributions(search_path())
+    paths = search_path()
+    found, stashes = find_distributions(paths)
     conda = read_conda_records(sys.prefix)
     builds = {name: describe_build(name, found[name], conda.get(name)) for name in FAMILY}
     json.dump({
@@ -247,6 +329,8 @@ def main() -> None:
         "installed": {name: found[name][0][2] if found[name] else None for name in FAMILY},
         "builds": builds,
         "install_problems": install_problems(found, conda, builds, stashes),
+        "dependents": find_dependents(paths),
+        "marker_environment": marker_environment(),
     }, sys.stdout)
     sys.stdout.write("\n")
 

@@ -45,6 +45,7 @@ class FailureKind(Choice):
     EXTENSIONS = "extensions"
     DATA = "data"
     PREFERENCE = "preference"
+    DEPENDENT = "dependent"  # an installed package's requirement on the torch family
 
 
 class InstallAction(Choice):

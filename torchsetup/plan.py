@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torchsetup.kinds import FailureKind, VariantForm
+from torchsetup.neighbours import Hold
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Plan:
     notes: tuple[str, ...]
     form: VariantForm = VariantForm.INDEX_URL
     label: str = ""  # the build in words: "cu128", "cu132, PyPI's own", "macOS: CPU and MPS"
+    held_by: tuple[Hold, ...] = ()  # installed packages whose requirements hold the plan back
 
     @property
     def local_version(self) -> str | None:

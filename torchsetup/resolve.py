@@ -8,9 +8,11 @@ from typing import Any
 from torchsetup import cuda
 from torchsetup.command import CommandOptions, Pins, install_argv, mirrored
 from torchsetup.errors import UsageError
-from torchsetup.kinds import Backend, BackendKind, FailureKind, GpuState, VariantForm
+from torchsetup.kinds import FailureKind, GpuState, VariantForm
 from torchsetup.matrix.store import Matrix, Release, Variant
 from torchsetup.matrix.view import parse_spec
+from torchsetup.neighbours import Hold, refused_by
+from torchsetup.nofit import no_fit
 from torchsetup.plan import Plan, Rejection, Resolution
 from torchsetup.probe.model import Machine
 from torchsetup.rules import Target, Verdict, check_variant, target_from_machine
@@ -32,6 +34,8 @@ class Request:
     allow_cpu: bool = False
     for_extensions: bool = False
     command: CommandOptions = field(default_factory=CommandOptions)
+    holds: tuple[Hold, ...] = ()  # installed packages' requirements on the family: constraints, as `torch`
+    ignored_holds: tuple[Hold, ...] = ()  # --ignore-dependents: not constraints, but named when broken
 
 
 def _labels(machines: list[Machine], labels: list[str] | None) -> list[str]:
@@ -105,6 +109,36 @@ class Preference:
 
 def resolve(machines: list[Machine], matrix: Matrix, request: Request,
             labels: list[str] | None = None) -> Resolution:
+    """The plan for `machines`; installed packages' requirements (`request.holds`) constrain it, and
+    when they hold it back from a newer build that fits the machine, the plan names them."""
+    result = _resolve(machines, matrix, request, labels)
+    if not request.holds and not request.ignored_holds:
+        return result
+    free = _resolve(machines, matrix, replace(request, holds=(), ignored_holds=()), labels) if request.holds \
+        else result
+    held_back = free.plan is not None and result.plan is not None and free.plan.torch != result.plan.torch
+    if result.plan is not None and free.plan is not None and request.holds and held_back:
+        held = tuple(refused_by(request.holds, free.plan.torch, free.plan.torchvision, free.plan.torchaudio))
+        note = (f"{'; '.join(h.words() for h in held)}: planning torch {result.plan.torch}; the newest that fits "
+                f"this machine is {free.plan.torch}")
+        return replace(result, plan=replace(result.plan, held_by=held, notes=(note, *result.plan.notes)))
+    if result.plan is None and free.plan is not None and request.holds:
+        blocking = refused_by(request.holds, free.plan.torch, free.plan.torchvision, free.plan.torchaudio)
+        return replace(result, error="no build fits this machine and the installed packages that depend on "
+                       f"torch: {'; '.join(h.words() for h in blocking or request.holds)}",
+                       hint=f"--ignore-dependents plans without them (torch {free.plan.torch} would fit this "
+                       "machine) and names what it breaks")
+    if result.plan is not None and request.ignored_holds:
+        broken = refused_by(request.ignored_holds, result.plan.torch, result.plan.torchvision,
+                            result.plan.torchaudio)
+        notes = tuple(f"warning: this plan breaks {h.name} {h.version or ''}: it requires {h.requires}"
+                      for h in broken)
+        return replace(result, plan=replace(result.plan, notes=(*notes, *result.plan.notes)))
+    return result
+
+
+def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
+             labels: list[str] | None = None) -> Resolution:
     spec = parse_spec(request.torch)
     names = _labels(machines, labels)
     if request.command.python == "python" and machines and machines[0].python \
@@ -124,7 +158,7 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
     fleet_has_gpu = any(t.gpu_state == GpuState.GPUS for t in targets)
     if request.allow_cpu and fleet_has_gpu and not request.variant:
         # CPU may win only where no GPU build fits: try without it first
-        gpu_only = resolve(machines, matrix, replace(request, allow_cpu=False), labels)
+        gpu_only = _resolve(machines, matrix, replace(request, allow_cpu=False), labels)
         if gpu_only.ok and gpu_only.plan is not None:
             note = "--allow-cpu was not needed: a GPU build fits, so that is the plan"
             return replace(gpu_only, plan=replace(gpu_only.plan, notes=(*gpu_only.plan.notes, note)))
@@ -144,6 +178,13 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
             what = ("its build variants are not established by the sources" if not release.variants
                     else "no torchvision is known for it (pass --no-torchvision for torch alone)")
             rejected.append(Rejection(release.torch, "*", f"torch {release.torch}: {what}", FailureKind.DATA))
+            continue
+        vision = release.torchvision if request.torchvision else None
+        audio = release.torchaudio if request.torchaudio else None
+        held = refused_by(request.holds, release.torch, vision, audio)
+        if held:
+            rejected.append(Rejection(release.torch, "*", "; ".join(h.words() for h in held),
+                                      FailureKind.DEPENDENT, kinds=(FailureKind.DEPENDENT,)))
             continue
         passing = _candidates(matrix, release, request, unique, fleet_has_gpu, rejected)
         if not passing and not fleet_has_gpu and _gpu_only(rejected, release.torch):
@@ -179,7 +220,8 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
             notes.append(f"torch {release.torch} has no CPU-only build for {targets[0].platform}: its "
                          f"{variant.name} build runs here on the CPU")
         return Resolution(True, make_plan(release, variant, request, notes), tuple(rejected))
-    return _no_fit(targets, rejected, request, _newest_with_kernels(matrix, targets), matrix.releases[0].torch)
+    return no_fit(targets, rejected, request.torch, request.allow_cpu, _newest_with_kernels(matrix, targets),
+                  matrix.releases[0].torch)
 
 
 Candidate = tuple[Preference, Variant, list[str]]
@@ -287,85 +329,6 @@ def _newest_with_kernels(matrix: Matrix, targets: list[Target]) -> str | None:
             if ok:
                 return f"{release.torch} ({variant.name})"
     return None
-
-
-KIND_WORDS = {FailureKind.DRIVER: "the NVIDIA driver", FailureKind.ARCH: "the GPU's architecture",
-              FailureKind.PYTHON: "the Python version", FailureKind.GLIBC: "glibc",
-              FailureKind.PLATFORM: "the platform", FailureKind.GPU: "no visible GPU",
-              FailureKind.CPU: "CPU-only on a GPU machine", FailureKind.EXTENSIONS: "the local CUDA toolkit",
-              FailureKind.DATA: "missing data", FailureKind.PREFERENCE: "a better build"}
-
-
-def _no_fit(targets: list[Target], rejected: list[Rejection], request: Request,
-            newest_with_kernels: str | None, newest_release: str) -> Resolution:
-    """The constraints no candidate passes in the headline; the nearest candidates (fewest failed
-    constraints) first; each hint a concrete way out with what it gives."""
-    if not rejected:
-        return Resolution(False, None, (), f"no release in the matrix matches torch {request.torch or ''}",
-                          f"The newest release the matrix knows is {newest_release}; `torchsetup matrix show` "
-                          "lists them all.")
-    # CPU and ROCm builds on an NVIDIA machine are other roads (a flag, other hardware), not near misses
-    other_roads = (FailureKind.DATA, FailureKind.PREFERENCE, FailureKind.CPU)
-    real = ([r for r in rejected if r.kind not in other_roads
-             and Backend.of(r.variant).kind != BackendKind.ROCM]
-            or [r for r in rejected if r.kind not in (FailureKind.DATA, FailureKind.PREFERENCE)] or list(rejected))
-    broken = next((t for t in targets if t.gpu_state == GpuState.UNUSABLE), None)
-    if broken is not None:  # the driver is the blocker: say that, not the first table row
-        cpu_way = not request.allow_cpu and any(set(r.kinds) == {FailureKind.CPU} for r in rejected)
-        return Resolution(False, None, tuple(real), f"no build fits: {broken.label} has an NVIDIA GPU whose "
-                          f"driver cannot be used: {broken.nvidia_error}",
-                          "fix the driver as said above"
-                          + ("; or --allow-cpu → a CPU-only build that runs without the GPU" if cpu_way else ""))
-    kinds_of = {id(r): set(r.kinds or ((r.kind,) if r.kind else ())) for r in real}
-    nearest = sorted(real, key=lambda r: len(kinds_of[id(r)]))
-    every = set.intersection(*kinds_of.values()) if kinds_of else set()
-    if every:
-        why = " and ".join(KIND_WORDS.get(k, k) for k in sorted(every))
-        example = next(r for r in nearest if every & kinds_of[id(r)])
-        error = f"no build fits: every candidate fails on {why} (e.g. torch {example.torch} {example.variant}: " \
-                f"{example.reason})"
-    else:
-        best = nearest[0]
-        why = " and ".join(KIND_WORDS.get(k, k) for k in sorted(kinds_of[id(best)]))
-        error = (f"no build fits: the nearest candidate, torch {best.torch} {best.variant}, fails only on {why}: "
-                 f"{best.reason}")
-    cpu_build_lost = any(set(r.kinds) == {FailureKind.CPU} for r in rejected)
-    hints = _ways_out(nearest, kinds_of, request, cpu_build_lost)
-    if newest_with_kernels:
-        hints.append(f"the newest torch with kernels for these GPUs is {newest_with_kernels}")
-    elif any(t.gpu_state == GpuState.GPUS for t in targets):
-        hints.append("no torch in the matrix has kernels for every GPU here")
-    ordered = tuple(nearest) + tuple(r for r in rejected if r not in real)
-    return Resolution(False, None, ordered, error, "; ".join(hints) or
-                      "Relax --torch/--variant, or check the probe (torchsetup probe).")
-
-
-def _ways_out(nearest: list[Rejection], kinds_of: dict[int, set[FailureKind]], request: Request,
-              cpu_build_lost: bool) -> list[str]:
-    hints = []
-    only: dict[FailureKind, Rejection] = {}
-    for r in nearest:  # newest first among those failing one constraint alone
-        kinds = kinds_of[id(r)]
-        if len(kinds) == 1:
-            only.setdefault(next(iter(kinds)), r)
-    driver = [r for r in nearest if kinds_of[id(r)] == {FailureKind.DRIVER} and r.needs_driver]
-    if driver:
-        newest = max(driver, key=lambda r: _release_key(r.torch))
-        hints.append(f"driver ≥ {newest.needs_driver} → torch {newest.torch} ({newest.variant})")
-    if FailureKind.PYTHON in only:
-        python = only[FailureKind.PYTHON]
-        hints.append(f"a Python that torch {python.torch} has wheels for ({python.reason}) → torch "
-                     f"{python.torch}, with --python PATH")
-    if FailureKind.GLIBC in only:
-        glibc = only[FailureKind.GLIBC]
-        hints.append(f"a newer glibc → torch {glibc.torch} ({glibc.reason})")
-    if cpu_build_lost and not request.allow_cpu:
-        hints.append("--allow-cpu → a CPU-only build: torch runs, but without the NVIDIA GPU")
-    return hints
-
-
-def _release_key(version: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in version.split(".") if x.isdigit())
 
 
 def _signature(t: Target) -> tuple[Any, ...]:

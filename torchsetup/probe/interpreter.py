@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from torchsetup import children
+from torchsetup.dependents import Dependent, from_child
 from torchsetup.errors import EnvironmentUnusable
 from torchsetup.probe.model import Build, Installed, PythonInfo, build_from_record
 
@@ -31,6 +32,8 @@ class InterpreterFacts:
     installed: Installed
     builds: dict[str, Build | None]
     install_problems: tuple[str, ...]
+    dependents: tuple[Dependent, ...] = ()
+    warnings: tuple[str, ...] = ()  # requirements of neighbours that could not be read
 
 def stale_environments(environ: Mapping[str, str] | None = None) -> list[str]:
     """VIRTUAL_ENV / CONDA_PREFIX that name a folder without an interpreter (a deleted venv)."""
@@ -121,8 +124,17 @@ def _facts(data: dict[str, Any]) -> InterpreterFacts:
     inst = data.get("installed") or {}
     builds = {name: build_from_record(record) for name, record in (data.get("builds") or {}).items()
               if name in FAMILY}
+    environment = {str(k): str(v) for k, v in (data.get("marker_environment") or {}).items()}
+    dependents: list[Dependent] = []
+    warnings: list[str] = []
+    for record in data.get("dependents") or ():
+        dependent, said = from_child(record, environment)
+        warnings += said
+        if dependent is not None:
+            dependents.append(dependent)
     return InterpreterFacts(info, Installed(**{name: inst.get(name) for name in FAMILY}), builds,
-                            tuple(str(p) for p in data.get("install_problems") or ()))
+                            tuple(str(p) for p in data.get("install_problems") or ()), tuple(dependents),
+                            tuple(warnings))
 
 
 def read_interpreter(python: str, timeout: float = 20.0) -> InterpreterFacts:

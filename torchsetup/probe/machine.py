@@ -167,7 +167,8 @@ def probe_machine(
         nvidia=nvidia,
         cuda_toolkit=toolkit,
         installed=facts.installed,
-        warnings=tuple(nv_warnings) + tuple(stale_environments(env) if python is None else ()),
+        warnings=tuple(nv_warnings) + tuple(stale_environments(env) if python is None else ()) + facts.warnings,
         builds=facts.builds,
         install_problems=facts.install_problems,
+        dependents=facts.dependents,
     )

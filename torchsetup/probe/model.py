@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from torchsetup.dependents import Dependent
 from torchsetup.errors import UsageError
 from torchsetup.schemas import PROBE
 
@@ -175,6 +176,7 @@ class Machine:
     gpu_notes: tuple[str, ...] = ()  # what CUDA_VISIBLE_DEVICES / --gpus hid, in words
     gpus_hidden_from_torch: bool = False  # CUDA_VISIBLE_DEVICES hides every GPU
     toolkit_probed: bool = True  # False: a probe document without cuda_toolkit (unknown, not "none")
+    dependents: tuple[Dependent, ...] | None = None  # None: not read (an older probe document)
 
 
 _CAPABILITY = re.compile(r"([0-9]{1,2})\.([0-9])")  # ASCII digits only: int() also takes "８"
@@ -345,6 +347,7 @@ def machine_from_document(data: Any, source: str) -> Machine:
             if entry.get("installer") is not None and entry["installer"] not in INSTALLERS:
                 raise r.fail(f"{where}.installer", f"expected one of {', '.join(INSTALLERS)}")
             builds[name] = build_from_record(entry)
+    dependents = read_dependents(doc.get("dependents"), r) if doc.get("dependents") is not None else None
     problems = doc.get("install_problems")
     if problems is not None and (not isinstance(problems, list) or not all(isinstance(x, str) for x in problems)):
         raise r.fail("install_problems", "expected a list of strings")
@@ -358,7 +361,31 @@ def machine_from_document(data: Any, source: str) -> Machine:
         builds=builds,
         install_problems=tuple(problems) if problems is not None else None,
         toolkit_probed="cuda_toolkit" in doc,
+        dependents=dependents,
     )
+
+
+def read_dependents(value: object, r: _Reader) -> tuple[Dependent, ...]:
+    from torchsetup.dependents import BuiltFor
+
+    if not isinstance(value, list):
+        raise r.fail("dependents", "expected a list")
+    out = []
+    for number, raw in enumerate(value):
+        where = f"dependents[{number}]"
+        entry = r.obj(raw, where)
+        requires = entry.get("requires", [])
+        if not isinstance(requires, list) or not all(isinstance(x, str) for x in requires):
+            raise r.fail(f"{where}.requires", "expected a list of strings")
+        built = entry.get("built_for")
+        built_for = None
+        if built is not None:
+            b = r.obj(built, f"{where}.built_for")
+            built_for = BuiltFor(r.opt(b, "torch", str, where), r.opt(b, "cuda", str, where),
+                                 r.opt(b, "cxx11abi", bool, where))
+        out.append(Dependent(str(r.opt(entry, "name", str, where) or "?"), r.opt(entry, "version", str, where),
+                             tuple(requires), r.opt(entry, "compiled", bool, where), built_for))
+    return tuple(out)
 
 
 MAX_PROBE_FILE = 4 * 1024 * 1024

@@ -1,0 +1,39 @@
+"""The plan and torch's neighbours: every requirement an installed package has on the torch family
+is a constraint of the plan, as --torch is. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from torchsetup.dependents import Dependent, satisfied
+
+
+@dataclass(frozen=True)
+class Hold:
+    """One requirement of one installed package on the torch family."""
+
+    name: str
+    version: str | None
+    requires: str  # "torch==2.14.0"
+
+    def words(self) -> str:
+        return f"{self.name} {self.version or ''}".strip() + f" requires {self.requires}"
+
+
+def holds_of(dependents: Iterable[Dependent]) -> tuple[Hold, ...]:
+    return tuple(dict.fromkeys(Hold(d.name, d.version, text) for d in dependents for text in d.requires))
+
+
+def refused_by(holds: Iterable[Hold], torch: str, torchvision: str | None, torchaudio: str | None) -> list[Hold]:
+    """The holds that planned versions do not meet (a package the plan leaves out is not judged)."""
+    from packaging.requirements import Requirement
+
+    planned = {"torch": torch, "torchvision": torchvision, "torchaudio": torchaudio}
+    out = []
+    for hold in holds:
+        requirement = Requirement(hold.requires)
+        version = planned.get(requirement.name.lower())
+        if version is not None and not satisfied(requirement, version):
+            out.append(hold)
+    return out
