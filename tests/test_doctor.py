@@ -32,6 +32,7 @@ def probe(name: str, torch: str | None = None, torchvision: str | None = None,
     doc = json.loads((PROBES / f"{name}.json").read_text())
     doc["installed"] = {"torch": torch, "torchvision": torchvision, "torchaudio": torchaudio}
     doc["install_problems"] = problems or []
+    doc["dependents"] = []  # a current probe reads them: none here
     local = torch.partition("+")[2] if torch else ""
     if builds is None and local.startswith(("cu", "cpu")):
         cuda = f"{local[2:-1]}.{local[-1]}" if local.startswith("cu") and local[2:].isdigit() else None

@@ -54,14 +54,22 @@ def verify(
     json_out: JsonOpt = False,
     python: PythonOpt = None,
     timeout: TimeoutOpt = 300.0,
+    dependents: Annotated[bool, typer.Option(
+        "--dependents",
+        help="Also import each compiled package that depends on torch, each in its own child.")] = False,
 ) -> None:
     """Smoke-test the torch installed in the target interpreter (the GPU when there is one)."""
     from torchsetup.documents import verify_document
     from torchsetup.probe.interpreter import default_python
     from torchsetup.probe.pci import gpu_kinds
-    from torchsetup.verify import run_verify
+    from torchsetup.verify import import_dependents, run_verify
 
-    report = run_verify(python or default_python(), timeout, expect=gpu_kinds())
+    target = python or default_python()
+    report = run_verify(target, timeout, expect=gpu_kinds())
+    if dependents:
+        from torchsetup.probe.interpreter import read_interpreter
+
+        report.checks.extend(import_dependents(target, read_interpreter(target).dependents, timeout))
     if json_out:
         emit_json(verify_document(report))
     else:

@@ -87,7 +87,9 @@ def _stand_in(installed: InstalledTorch) -> Release:
 
 def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> list[Finding]:
     t = target_from_machine(machine, matrix, label)
-    findings = gpu_state_findings(machine, t) + problem_findings(machine)
+    from torchsetup.doctor_neighbours import neighbour_findings
+
+    findings = gpu_state_findings(machine, t) + problem_findings(machine) + neighbour_findings(machine)
     installed = identify(machine, matrix, t.platform)
     if installed is None:
         findings.append(Finding(Severity.ERROR, "torch-not-installed",
@@ -156,7 +158,7 @@ def _what_it_is(machine: Machine, matrix: Matrix, installed: InstalledTorch) -> 
 
 FIXABLE_BY_REINSTALL = {"torch-not-installed", "cpu-build-on-gpu-machine", "driver-too-old-for-build",
                         "gpu-arch-not-in-build", "companion-mismatch", "rocm-build-on-nvidia",
-                        "duplicate-install", "interrupted-install"}
+                        "duplicate-install", "interrupted-install", "dependent-unsatisfied"}
 
 
 def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this machine",
@@ -166,10 +168,13 @@ def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this ma
     if not any(f.severity == Severity.ERROR and f.code in FIXABLE_BY_REINSTALL for f in findings):
         return findings
     from torchsetup.command import CommandOptions
+    from torchsetup.neighbours import holds_of
     from torchsetup.quoting import quote
     from torchsetup.resolve import Request, resolve
 
-    res = resolve([machine], matrix, Request(command=CommandOptions(python=python, installer=installer)), [label])
+    request = Request(command=CommandOptions(python=python, installer=installer),
+                      holds=holds_of(machine.dependents or ()))
+    res = resolve([machine], matrix, request, [label])
     fix = quote(res.plan.command, shell) if res.plan else None
     out = [Finding(f.severity, f.code, f.message,
                    fix if (f.code in FIXABLE_BY_REINSTALL and f.severity == Severity.ERROR) else f.fix)

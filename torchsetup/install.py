@@ -36,6 +36,10 @@ def carry_out(plan: Plan, python: str, machine: Machine, *, ask: Callable[[], bo
     from torchsetup.verify import expected_gpus, run_verify
 
     report = run_verify(python, verify_timeout, expect=expected_gpus(machine))
+    from torchsetup.probe.interpreter import read_interpreter
+    from torchsetup.verify import import_dependents
+
+    report.checks.extend(import_dependents(python, read_interpreter(python).dependents, verify_timeout))
     failed = ("installed, but the smoke test failed" if outcome.action == InstallAction.INSTALLED
               else "already installed, but the smoke test failed")
     return replace(outcome, verify=report, ok=report.ok, error=None if report.ok else failed)

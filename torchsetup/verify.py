@@ -22,6 +22,7 @@ from torchsetup.errors import EnvironmentUnusable, Stopped, UsageError
 from torchsetup.stopping import Interrupted, raise_interrupted, signals
 
 if TYPE_CHECKING:
+    from torchsetup.dependents import Dependent
     from torchsetup.probe.model import Machine
 
 SMOKE_SCRIPT = Path(__file__).with_name("smoke_script.py")
@@ -143,3 +144,32 @@ def _report(lines: list[tuple[float, str]], stderr: list[str], code: int | None,
         name, began = pending if pending else ("smoke test", lines[0][0] if lines else ended)
         report.checks.append({"name": name, "ok": False, "detail": why, "seconds": round(ended - began, 3)})
     return report
+
+
+_SAID = ("undefined symbol", "was built for PyTorch", "Skipping import of cpp extensions", "version mismatch")
+
+
+def import_dependents(python: str, dependents: tuple[Dependent, ...],
+                      timeout: float = 120.0) -> list[dict[str, Any]]:
+    """One check per compiled neighbour: its top-level modules imported in a child of their own, with
+    their own time limit; a failure said in words (the `undefined symbol`, xformers' "built for
+    PyTorch …", torchao's "Skipping import of cpp extensions")."""
+    checks = []
+    for dependent in dependents:
+        modules = [m for m in dependent.modules if m.isidentifier()]
+        if not dependent.compiled or not modules:
+            continue
+        started = time.monotonic()
+        code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+        try:
+            proc = children.run([python, "-c", code, *modules], timeout)
+            said = "\n".join((proc.stderr + proc.stdout).splitlines())
+            warned = next((line.strip() for line in said.splitlines() if any(k in line for k in _SAID)), None)
+            ok = proc.returncode == 0 and warned is None
+            detail = None if ok else (warned or (said.strip().splitlines() or [f"exit {proc.returncode}"])[-1])
+        except subprocess.TimeoutExpired:
+            ok, detail = False, f"hung: killed after {timeout:g} s"
+        checks.append({"name": f"import {dependent.name} ({', '.join(modules)})", "ok": ok,
+                       "detail": detail[:500] if detail else None,
+                       "seconds": round(time.monotonic() - started, 3)})
+    return checks
