@@ -97,6 +97,7 @@ def test_a_pin_holds_the_plan_and_is_named(run_cli, tmp_path: Path, wheels: dict
                                {"name": "vllmlike", "version": "0.33.0", "requires": "torchvision==0.27.0"}]
     dry = run_cli("install", "--dry-run", "--probe-file", machine)
     assert "torch==2.12.0+cpu" in dry.stdout
+    assert "vllmlike 0.33.0 requires torch==2.12.0" in dry.stderr and "planning torch 2.12.0" in dry.stderr
     said = run_cli("resolve", "--probe-file", machine).stdout
     assert ("note: vllmlike 0.33.0 requires torch==2.12.0; vllmlike 0.33.0 requires torchvision==0.27.0: "
             "planning torch 2.12.0; the newest that fits this machine is 2.14.1") in said

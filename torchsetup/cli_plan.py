@@ -276,6 +276,9 @@ def install(
         change = replaced(plan, machines[0].installed) if not options.probe_files else None
         if change:
             sys.stderr.write(f"replaces {change}\n")
+        for note in plan.notes:
+            if note.startswith("warning: this plan breaks") or (plan.held_by and "planning torch" in note):
+                sys.stderr.write(f"{note}\n")
         from torchsetup.urlgate import mask
 
         if output_format == "requirements":
