@@ -299,6 +299,10 @@ def install(
             sys.stderr.write(f"replaces {change}\n")
         return typer.confirm("Install this now?", default=False, err=True)
 
+    if yes:  # no question: what the plan breaks is said all the same
+        for note in plan.notes:
+            if note.startswith("warning: this plan breaks"):
+                sys.stderr.write(f"{note}\n")
     outcome = carry_out(plan, exe, machines[0], ask=None if yes or backups else ask, backups=backups,
                         verify_timeout=None if no_verify else timeout,
                         output=sys.stderr if options.json_out else None)
