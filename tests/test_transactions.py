@@ -320,3 +320,14 @@ def test_pip_user_or_target_cannot_send_the_install_elsewhere(env, tmp_path: Pat
     assert json.loads(proc.stdout)["action"] == "installed"
     assert "torch==2.5.1+cu124" in freeze(python)
     assert not target.exists() and not (home / ".local").exists()
+
+
+def test_a_closed_stdout_keeps_exit_4_and_the_restore_message(env) -> None:
+    python, index = env
+    before = prefix_state(python)
+    failing = [a for a in argv(python, index, "==2.5.0") if a != "--no-torchaudio"]
+    command = " ".join(f"'{a}'" for a in failing) + " >&-"  # stdout closed, as `cmd >&-` leaves it
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=cli_env(index), timeout=300)
+    assert proc.returncode == 4, proc.stderr[-2000:]
+    assert "every file is as it was" in proc.stderr
+    assert prefix_state(python) == before

@@ -9,6 +9,7 @@ summary. Help lists the summaries; a command's module is imported when that comm
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import os
 import sys
@@ -173,6 +174,8 @@ def _exit(code: int) -> NoReturn:
     """Flush stdout and exit with `code`. Output that could not be written is never exit 0: it
     keeps a failing command's own code, and is exit 5 otherwise (a closed pipe says nothing)."""
     try:
+        if sys.stdout is None:  # started with its standard output closed (`cmd >&-`)
+            raise OSError(errno.EBADF, "standard output is closed")
         sys.stdout.flush()
     except OSError as exc:
         lost = OutputLost(exc)
@@ -187,7 +190,7 @@ def _exit(code: int) -> NoReturn:
 def _discard_stdout() -> None:
     """Python flushes stdout again at exit: point it at the null device so that the second flush
     has nowhere to fail (the way the `signal` module's documentation gives for SIGPIPE)."""
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 

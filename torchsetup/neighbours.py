@@ -27,6 +27,9 @@ def holds_of(dependents: Iterable[Dependent]) -> tuple[Hold, ...]:
 
 def refused_by(holds: Iterable[Hold], torch: str, torchvision: str | None, torchaudio: str | None) -> list[Hold]:
     """The holds that planned versions do not meet (a package the plan leaves out is not judged)."""
+    holds = tuple(holds)
+    if not holds:
+        return []
     from packaging.requirements import Requirement
 
     planned = {"torch": torch, "torchvision": torchvision, "torchaudio": torchaudio}

@@ -38,6 +38,8 @@ def wants_colour(stream: TextIO) -> bool:
 def write(text: str, stream: TextIO | None = None) -> None:
     """Write to `stream` (stdout by default); a failure of standard output is OutputLost."""
     target = sys.stdout if stream is None else stream
+    if target is None:  # standard output was closed when torchsetup started
+        raise OutputLost(OSError(9, "standard output is closed"))
     try:
         target.write(text)
     except OSError as exc:
@@ -51,7 +53,7 @@ class Out:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
-        self.colour = wants_colour(self.stream)
+        self.colour = self.stream is not None and wants_colour(self.stream)
 
     def style(self, text: str, style: str) -> str:
         """`text` in `style` ("bold red", "green", ...) — the codes only at a colour terminal."""
