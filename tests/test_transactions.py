@@ -331,3 +331,20 @@ def test_a_closed_stdout_keeps_exit_4_and_the_restore_message(env) -> None:
     assert proc.returncode == 4, proc.stderr[-2000:]
     assert "every file is as it was" in proc.stderr
     assert prefix_state(python) == before
+
+
+def test_without_any_pip_uv_fetches_one_for_the_transaction(tmp_path: Path) -> None:
+    """A uv venv has no pip, nor has torchsetup installed with `uv tool`: uv fetches pip into the
+    transaction's folder, and that pip answers for the target. (Whether torchsetup's own interpreter
+    has pip is given here: the one running this test has.)"""
+    if shutil.which("uv") is None:
+        pytest.skip("uv is not on PATH")
+    from torchsetup.installer import pip_command
+
+    target = make_venv(tmp_path / "uv-like")  # no pip
+    folder = tmp_path / "txn"
+    folder.mkdir()
+    command = pip_command(str(target), folder, own_pip=False)
+    assert command[:2] == [str(target), str(folder / "pip" / "pip")]
+    said = subprocess.run([*command, "--version"], capture_output=True, text=True, check=True).stdout
+    assert said.startswith("pip ") and str(folder) in said

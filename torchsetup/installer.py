@@ -163,7 +163,7 @@ class InstallerRun:
     def fetch(self) -> list[str]:
         """The wheels the installer will install, fetched into the transaction's folder (the only
         network step: an interruption here changes nothing)."""
-        pip = pip_command(self.python) + (["--isolated"] if "--isolated" in self.plan.command else [])
+        pip = pip_command(self.python, self.folder) + (["--isolated"] if "--isolated" in self.plan.command else [])
         requirements, index_args = split_install_args(self.plan.command)
         wheels = self.folder / "wheels"
         code = self._run([*pip, "download", "--dest", str(wheels), *requirements, *index_args])
@@ -220,18 +220,32 @@ def _result_of_nothing_to_do(plan: Plan, python: str, recovered: tuple[str, ...]
                          error=f"{error}; nothing was changed", recovered=recovered)
 
 
-def pip_command(python: str) -> list[str]:
-    """pip of the target; else torchsetup's own pip acting on the target (`pip --python`)."""
+def pip_command(python: str, folder: Path, own_pip: bool | None = None) -> list[str]:
+    """pip of the target; else torchsetup's own pip acting on the target (`pip --python`); else, where
+    only uv is there (a uv venv, torchsetup installed with `uv tool`), a pip that uv fetches into
+    the transaction's folder for this install alone. `own_pip`: whether torchsetup's own interpreter
+    has pip (None: look)."""
     import importlib.util
+    import shutil as which
 
     probe = subprocess.run([python, "-c", "import pip"], capture_output=True, check=False)
     if probe.returncode == 0:
         return [python, "-m", "pip", "--disable-pip-version-check"]
-    if importlib.util.find_spec("pip") is not None:
+    if own_pip if own_pip is not None else importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", python]
-    raise EnvironmentUnusable(f"{python} has no pip, and neither has torchsetup's own environment "
-                              "(pip fetches the wheels and says what it will install before anything changes)",
-                              f"Add it with `{python} -m ensurepip`.")
+    uv = which.which("uv")
+    hint = f"Add it with `{python} -m ensurepip`."
+    if uv is None:
+        raise EnvironmentUnusable(f"{python} has no pip, neither has torchsetup's own environment, and uv is not "
+                                  "on PATH (pip fetches the wheels and says what it will install before anything "
+                                  "changes)", hint)
+    target = folder / "pip"
+    fetched = subprocess.run([uv, "pip", "install", "--quiet", "--python", python, "--target", str(target), "pip"],
+                             capture_output=True, text=True, check=False)
+    if fetched.returncode != 0:
+        raise EnvironmentUnusable(f"{python} has no pip, and uv could not fetch one: "
+                                  f"{(fetched.stderr.strip().splitlines() or ['?'])[-1]}", hint)
+    return [python, str(target / "pip"), "--disable-pip-version-check"]
 
 
 def split_install_args(command: tuple[str, ...]) -> tuple[list[str], list[str]]:
