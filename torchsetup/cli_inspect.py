@@ -21,7 +21,6 @@ from torchsetup.cli_options import (
     shell_for,
 )
 from torchsetup.errors import ExitCode
-from torchsetup.kinds import Installer
 
 if TYPE_CHECKING:
     pass
@@ -98,6 +97,8 @@ def doctor(
     loaded = load_matrix(matrix)
     machines, labels, exe = machines_for(python, [probe_file] if probe_file else None, gpus)
     machine = machines[0]
+    from torchsetup.kinds import Installer
+
     installer = installer_for(machine, Installer.PIP, exe) if not probe_file else Installer.PIP
     findings = examine(machine, loaded, exe, labels[0], shell_for(shell, machines, None), installer)
     verify_doc = None

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from torchsetup.errors import ExitCode, UsageError
-from torchsetup.kinds import Installer
 
 if TYPE_CHECKING:
+    from torchsetup.kinds import Installer
     from torchsetup.probe.model import Machine
 
 PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64", "macos-x86_64")
@@ -84,6 +84,8 @@ def machines_for(python: str | None, probe_files: list[str] | None,
 
 def installer_for(machine: Machine, installer: Installer, python: str) -> Installer:
     """A target without pip gets uv when uv is on PATH; otherwise the line that adds pip is said."""
+    from torchsetup.kinds import Installer
+
     if installer != Installer.PIP or machine.python is None or machine.python.pip is not False:
         return installer
     import shutil

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from torchsetup.kinds import InstallAction, Severity
 from torchsetup.schemas import DOCTOR, INSTALL, MATRIX, MATRIX_UPDATE, PROBE, RESOLVE, VERIFY
 from torchsetup.urlgate import mask
 
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PROBE", "RESOLVE", "INSTALL", "DOCTOR", "VERIFY", "MATRIX", "MATRIX_UPDATE", "INSTALL_ACTIONS"]
 
-INSTALL_ACTIONS = tuple(action.value for action in InstallAction)
+INSTALL_ACTIONS = ("dry-run", "installed", "already-installed", "declined", "failed")  # kinds.InstallAction
 
 
 def _fields(obj: object) -> dict[str, Any]:
@@ -79,7 +78,7 @@ def resolve_document(res: Resolution) -> dict[str, Any]:
 def install_document(result: InstallResult | None, error: str | None = None) -> dict[str, Any]:
     """`result` None: nothing was planned (a no-fit), action `failed` with `error`."""
     if result is None:
-        return {"schema": INSTALL, "ok": False, "action": InstallAction.FAILED, "plan": None, "restored": None,
+        return {"schema": INSTALL, "ok": False, "action": "failed", "plan": None, "restored": None,
                 "not_restored": None, "recovered": [], "verify": None, "error": error}
     return {"schema": INSTALL, "ok": result.ok, "action": result.action, "plan": plan_document(result.plan),
             "restored": list(result.restored) if result.restored is not None else None,
@@ -97,7 +96,8 @@ def verify_document(report: VerifyReport) -> dict[str, Any]:
 def doctor_document(machine: Machine, findings: list[Finding], verify: dict[str, Any] | None = None
                     ) -> dict[str, Any]:
     """ok: no error finding, and the smoke test (when run) passed."""
-    ok = not any(f.severity == Severity.ERROR for f in findings) and (verify is None or bool(verify["ok"]))
+    errors = any(f.severity == "error" for f in findings)  # Severity.ERROR, compared as its value
+    ok = not errors and (verify is None or bool(verify["ok"]))
     document: dict[str, Any] = {
         "schema": DOCTOR, "ok": ok, "probe": probe_document(machine),
         "findings": [{"severity": f.severity, "code": f.code, "message": f.message, "fix": f.fix}

@@ -318,6 +318,7 @@ def has_pip() -> bool:
 def main() -> None:
     paths = search_path()
     found, stashes = find_distributions(paths)
+    dependents = find_dependents(paths)
     conda = read_conda_records(sys.prefix)
     builds = {name: describe_build(name, found[name], conda.get(name)) for name in FAMILY}
     json.dump({
@@ -329,8 +330,8 @@ def main() -> None:
         "installed": {name: found[name][0][2] if found[name] else None for name in FAMILY},
         "builds": builds,
         "install_problems": install_problems(found, conda, builds, stashes),
-        "dependents": find_dependents(paths),
-        "marker_environment": marker_environment(),
+        "dependents": dependents,
+        "marker_environment": marker_environment() if dependents else {},
     }, sys.stdout)
     sys.stdout.write("\n")
 

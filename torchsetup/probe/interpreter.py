@@ -13,12 +13,14 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torchsetup import children
-from torchsetup.dependents import Dependent, from_child
 from torchsetup.errors import EnvironmentUnusable
 from torchsetup.probe.model import Build, Installed, PythonInfo, build_from_record
+
+if TYPE_CHECKING:
+    from torchsetup.dependents import Dependent
 
 FAMILY = ("torch", "torchvision", "torchaudio")
 INTERPRETER_SCRIPT = Path(__file__).resolve().parent.parent / "interpreter_script.py"
@@ -127,7 +129,10 @@ def _facts(data: dict[str, Any]) -> InterpreterFacts:
     environment = {str(k): str(v) for k, v in (data.get("marker_environment") or {}).items()}
     dependents: list[Dependent] = []
     warnings: list[str] = []
-    for record in data.get("dependents") or ():
+    records = data.get("dependents") or ()
+    if records:
+        from torchsetup.dependents import from_child
+    for record in records:
         dependent, said = from_child(record, environment)
         warnings += said
         if dependent is not None:

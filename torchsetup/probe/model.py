@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torchsetup.dependents import Dependent
 from torchsetup.errors import UsageError
+
+if TYPE_CHECKING:
+    from torchsetup.dependents import Dependent
 from torchsetup.schemas import PROBE
 
 NVIDIA_SOURCES = ("nvml", "nvidia-smi", "procfs", "file", "none")
@@ -366,7 +368,7 @@ def machine_from_document(data: Any, source: str) -> Machine:
 
 
 def read_dependents(value: object, r: _Reader) -> tuple[Dependent, ...]:
-    from torchsetup.dependents import BuiltFor
+    from torchsetup.dependents import BuiltFor, Dependent
 
     if not isinstance(value, list):
         raise r.fail("dependents", "expected a list")
