@@ -46,7 +46,7 @@ ADDED = {"install": {"recovered"}, "verify": {"cuda_unavailable_reason", "cuda",
 def test_schema_ids_are_the_contracts() -> None:
     assert {name: getattr(documents, name) for name in CONTRACT_IDS} == CONTRACT_IDS
     assert documents.INSTALL_ACTIONS == ("dry-run", "installed", "already-installed", "declined", "failed")
-    assert documents.INSTALL_ACTIONS == tuple(action.value for action in InstallAction)
+    assert tuple(action.value for action in InstallAction) == documents.INSTALL_ACTIONS
 
 
 def test_probe_document_keys_and_a_round_trip() -> None:

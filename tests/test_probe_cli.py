@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -143,10 +144,11 @@ def test_the_child_reads_version_py_as_text_in_every_spelling(tmp_path: Path) ->
     env = dict(os.environ, PYTHONPATH=str(site))
     proc = subprocess.run([sys.executable, str(INTERPRETER_SCRIPT)], capture_output=True, text=True, timeout=60,
                           check=True, env=env)
-    build = json.loads(proc.stdout)["builds"]["torch"]
+    build = ast.literal_eval(proc.stdout)["builds"]["torch"]
     assert (build["version"], build["cuda"], build["hip"], build["git_version"], build["cuda_known"]) == (
         "2.1.0+cu121", "12.1", None, "abc", True)
     assert build["location"] == str(site)
+    assert proc.stdout.isascii()  # the literal is written with ascii(): no console can garble it
 
 
 def test_the_script_does_not_read_its_own_folder(tmp_path: Path) -> None:
@@ -160,10 +162,10 @@ def test_the_script_does_not_read_its_own_folder(tmp_path: Path) -> None:
     copy = folder / INTERPRETER_SCRIPT.name
     copy.write_text(INTERPRETER_SCRIPT.read_text())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    beside = json.loads(subprocess.run([sys.executable, str(copy)], capture_output=True, text=True, env=env,
+    beside = ast.literal_eval(subprocess.run([sys.executable, str(copy)], capture_output=True, text=True, env=env,
                                        timeout=60, check=True).stdout)
     assert beside["installed"]["torch"] is None and beside["builds"]["torch"] is None
     env["PYTHONPATH"] = str(folder)  # the same folder, named by the user: it counts
-    named = json.loads(subprocess.run([sys.executable, str(copy)], capture_output=True, text=True, env=env,
+    named = ast.literal_eval(subprocess.run([sys.executable, str(copy)], capture_output=True, text=True, env=env,
                                       timeout=60, check=True).stdout)
     assert named["installed"]["torch"] == "9.9.9"

@@ -3,7 +3,10 @@ torchsetup): its version, free-threading, and what the torch family installed th
 
     python interpreter_script.py
 
-Prints one JSON object. Standard library only, any Python from 3.7 on. The distribution
+Prints one Python literal (a dict of strings, numbers, booleans, None and lists), written with
+`ascii()` so that a narrow console cannot garble it, and read back with `ast.literal_eval`: the
+script imports nothing beyond `os` and `sys` for it (`json` would cost it `re`, a third of its
+time). Standard library only, any Python from 3.7 on. The distribution
 metadata is read from the *.dist-info / *.egg-info folders on sys.path (what importlib.metadata
 reads), and each package says what it is in its own files: torch/version.py (cuda, hip,
 git_version), the dist-info's INSTALLER, conda-meta/*.json, and for a CUDA torch the arch list
@@ -12,15 +15,12 @@ compiled into libtorch_python. Nothing of the family is ever imported.
 
 from __future__ import annotations
 
-import json
-import mmap
 import os
 import sys
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # names for the annotations only: the script also runs on Pythons before 3.9
-    Dist = tuple[str, str, str | None]  # (sys.path entry, dist-info folder, version)
-    Record = dict[str, str | None]  # a conda-meta record: version, build, channel, file
+# Annotations are never evaluated here (the script also runs on Pythons before 3.9, and imports no
+# `typing`): a distribution found is (sys.path entry, dist-info folder, version); a conda-meta record
+# is {version, build, channel, file}.
 
 FAMILY = ("torch", "torchvision", "torchaudio")
 VERSION_KEYS = ("__version__", "cuda", "hip", "git_version")
@@ -58,10 +58,10 @@ def first_line(path: str) -> str | None:
         return None
 
 
-def find_distributions(paths: list[str]) -> tuple[dict[str, list[Dist]], list[str]]:
+def find_distributions(paths: list[str]) -> tuple[dict[str, list[tuple[str, str, str | None]]], list[str]]:
     """{name: [(sys.path entry, dist-info folder, version)]} for the family, in sys.path order,
     and the stashes pip leaves (`~orch`) while it replaces a package."""
-    found: dict[str, list[Dist]] = {name: [] for name in FAMILY}
+    found: dict[str, list[tuple[str, str, str | None]]] = {name: [] for name in FAMILY}
     stashes: list[str] = []
     seen: set[str] = set()
     for entry in paths:
@@ -123,6 +123,8 @@ def read_arch_list(entry: str) -> str | None:
         if not os.path.isfile(path):
             continue
         with open(path, "rb") as handle:
+            import mmap
+
             try:
                 view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             except (OSError, ValueError):
@@ -139,9 +141,9 @@ def read_arch_list(entry: str) -> str | None:
     return None
 
 
-def read_conda_records(prefix: str) -> dict[str, Record]:
+def read_conda_records(prefix: str) -> dict[str, dict[str, str | None]]:
     """{family name: the conda package record} from `conda-meta/` of this environment."""
-    records: dict[str, Record] = {}
+    records: dict[str, dict[str, str | None]] = {}
     meta_dir = os.path.join(prefix, "conda-meta")
     if not os.path.isdir(meta_dir):
         return records
@@ -154,6 +156,8 @@ def read_conda_records(prefix: str) -> dict[str, Record]:
             continue
         try:
             with open(os.path.join(meta_dir, file_name), encoding="utf-8") as handle:
+                import json  # only where a conda environment has records
+
                 record = json.load(handle)
             records[owner] = {"version": record.get("version"), "build": record.get("build"),
                               "channel": record.get("channel") or record.get("schannel"), "file": file_name}
@@ -162,7 +166,8 @@ def read_conda_records(prefix: str) -> dict[str, Record]:
     return records
 
 
-def describe_build(name: str, dists: list[Dist], conda: Record | None) -> dict[str, object] | None:
+def describe_build(name: str, dists: list[tuple[str, str, str | None]],
+                   conda: dict[str, str | None] | None) -> dict[str, object] | None:
     """What one installed package is, from its own files; None when it is not installed."""
     entry: str | None = None
     if dists:
@@ -190,7 +195,7 @@ def describe_build(name: str, dists: list[Dist], conda: Record | None) -> dict[s
     return build
 
 
-def install_problems(found: dict[str, list[Dist]], conda: dict[str, Record],
+def install_problems(found: dict[str, list[tuple[str, str, str | None]]], conda: dict[str, dict[str, str | None]],
                      builds: dict[str, dict[str, object] | None], stashes: list[str]) -> list[str]:
     problems = []
     for name in FAMILY:
@@ -321,7 +326,7 @@ def main() -> None:
     dependents = find_dependents(paths)
     conda = read_conda_records(sys.prefix)
     builds = {name: describe_build(name, found[name], conda.get(name)) for name in FAMILY}
-    json.dump({
+    result = {
         "executable": sys.executable,
         "version": "{}.{}.{}".format(*sys.version_info[:3]),
         "free_threaded": is_free_threaded(),
@@ -332,8 +337,8 @@ def main() -> None:
         "install_problems": install_problems(found, conda, builds, stashes),
         "dependents": dependents,
         "marker_environment": marker_environment() if dependents else {},
-    }, sys.stdout)
-    sys.stdout.write("\n")
+    }
+    sys.stdout.write(ascii(result) + "\n")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ build from its own files); torch is never imported.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -24,6 +23,10 @@ if TYPE_CHECKING:
 
 FAMILY = ("torch", "torchvision", "torchaudio")
 INTERPRETER_SCRIPT = Path(__file__).resolve().parent.parent / "interpreter_script.py"
+# The script is imported (so that its compiled bytecode is reused: a script run by path is compiled
+# anew every time) from its folder, which then leaves sys.path before it reads sys.path.
+_RUN_SCRIPT = ("import sys; sys.path.insert(0, sys.argv[1]); import interpreter_script; "
+               "del sys.path[0]; interpreter_script.main()")
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def start_interpreter_probe(python: str) -> subprocess.Popen[str]:
         raise EnvironmentUnusable(f"--python {python} is a folder, not an interpreter",
                                   f"Pass the interpreter inside it, e.g. --python {Path(python) / bindir / exe}.")
     try:
-        return children.start([python, str(INTERPRETER_SCRIPT)])
+        return children.start([python, "-c", _RUN_SCRIPT, str(INTERPRETER_SCRIPT.parent)])
     except OSError as exc:
         raise EnvironmentUnusable(f"target interpreter {python} cannot run: {exc.strerror}",
                                   hint) from exc
@@ -109,9 +112,13 @@ def finish_interpreter_probe(child: subprocess.Popen[str], python: str,
     except subprocess.TimeoutExpired as exc:
         raise EnvironmentUnusable(f"target interpreter {python} did not answer in {timeout:g} s",
                                   hint) from exc
+    import ast
+
     try:
-        data = json.loads(stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError) as exc:
+        data = ast.literal_eval(stdout.strip().splitlines()[-1])  # the literal the script printed
+        if not isinstance(data, dict):
+            raise ValueError("not a dict")
+    except (ValueError, IndexError, SyntaxError, MemoryError, RecursionError) as exc:
         said = (stderr.strip().splitlines() or ["no output"])[-1]
         raise EnvironmentUnusable(
             f"target interpreter {python} is broken (exit {child.returncode}): {said}", hint
