@@ -49,6 +49,7 @@ from torchsetup.textout import write
 
 if TYPE_CHECKING:
     from torchsetup.install import InstallResult
+    from torchsetup.neighbours import Hold
     from torchsetup.plan import Resolution
     from torchsetup.probe.model import Machine
     from torchsetup.resolve import Request
@@ -167,10 +168,14 @@ def with_plan_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def plan_request(options: PlanOptions, python: str, machines: list[Machine] | None = None) -> Request:
     from torchsetup.command import CommandOptions
-    from torchsetup.neighbours import holds_of
     from torchsetup.resolve import Request as PlanRequest
 
-    holds = holds_of(d for m in machines or () for d in m.dependents or ())
+    neighbours = [d for m in machines or () for d in m.dependents or ()]
+    holds: tuple[Hold, ...] = ()
+    if neighbours:
+        from torchsetup.neighbours import holds_of
+
+        holds = holds_of(neighbours)
 
     return PlanRequest(torch=options.torch, variant=options.variant, torchvision=options.torchvision,
                        torchaudio=options.torchaudio, python_version=options.python_version,

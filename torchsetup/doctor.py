@@ -15,6 +15,7 @@ from torchsetup.doctor_findings import (
     InstalledTorch,
     companion_findings,
     gpu_state_findings,
+    not_checked,
     problem_findings,
     python_findings,
     verdict_findings,
@@ -26,6 +27,8 @@ from torchsetup.rules import check_variant, target_from_machine
 
 if TYPE_CHECKING:
     from packaging.version import Version
+
+    from torchsetup.neighbours import Hold
 
 __all__ = ["Finding", "diagnose", "examine", "identify", "InstalledTorch"]
 
@@ -87,9 +90,13 @@ def _stand_in(installed: InstalledTorch) -> Release:
 
 def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> list[Finding]:
     t = target_from_machine(machine, matrix, label)
-    from torchsetup.doctor_neighbours import neighbour_findings
+    findings = gpu_state_findings(machine, t) + problem_findings(machine)
+    if machine.dependents is None:
+        findings.append(not_checked("the packages that depend on torch (the probe document has no dependents)"))
+    elif machine.dependents:
+        from torchsetup.doctor_neighbours import neighbour_findings
 
-    findings = gpu_state_findings(machine, t) + problem_findings(machine) + neighbour_findings(machine)
+        findings += neighbour_findings(machine)
     installed = identify(machine, matrix, t.platform)
     if installed is None:
         findings.append(Finding(Severity.ERROR, "torch-not-installed",
@@ -168,12 +175,15 @@ def examine(machine: Machine, matrix: Matrix, python: str, label: str = "this ma
     if not any(f.severity == Severity.ERROR and f.code in FIXABLE_BY_REINSTALL for f in findings):
         return findings
     from torchsetup.command import CommandOptions
-    from torchsetup.neighbours import holds_of
     from torchsetup.quoting import quote
     from torchsetup.resolve import Request, resolve
 
-    request = Request(command=CommandOptions(python=python, installer=installer),
-                      holds=holds_of(machine.dependents or ()))
+    holds: tuple[Hold, ...] = ()
+    if machine.dependents:
+        from torchsetup.neighbours import holds_of
+
+        holds = holds_of(machine.dependents)
+    request = Request(command=CommandOptions(python=python, installer=installer), holds=holds)
     res = resolve([machine], matrix, request, [label])
     fix = quote(res.plan.command, shell) if res.plan else None
     out = [Finding(f.severity, f.code, f.message,

@@ -4,21 +4,24 @@ minor, CUDA major or C++ ABI than the installed torch (`extension-torch-mismatch
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from torchsetup.dependents import BuiltFor, Dependent, requirements_of, satisfied, torchao_needs
 from torchsetup.doctor_findings import Finding, not_checked
 from torchsetup.kinds import Severity
-from torchsetup.probe.model import Machine
+
+if TYPE_CHECKING:
+    from torchsetup.probe.model import Machine
 
 UNDEFINED = "expect `undefined symbol` at import"
 
 
 def neighbour_findings(machine: Machine) -> list[Finding]:
-    if machine.dependents is None:
-        return [not_checked("the packages that depend on torch (the probe document has no dependents)")]
+    """Findings about the neighbours the probe found (`machine.dependents`, not None)."""
     installed = machine.installed
     torch = installed.torch if installed else None
     out: list[Finding] = []
-    for dependent in machine.dependents:
+    for dependent in machine.dependents or ():
         out += _unsatisfied(dependent, machine)
         if torch is not None:
             out += _built_for_another(dependent, machine, torch)

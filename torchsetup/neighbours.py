@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from torchsetup.dependents import Dependent, satisfied
+if TYPE_CHECKING:
+    from torchsetup.dependents import Dependent
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ def refused_by(holds: Iterable[Hold], torch: str, torchvision: str | None, torch
     if not holds:
         return []
     from packaging.requirements import Requirement
+
+    from torchsetup.dependents import satisfied
 
     planned = {"torch": torch, "torchvision": torchvision, "torchaudio": torchaudio}
     out = []

@@ -5,9 +5,12 @@ lost and why, and the resolution that holds them. Below `resolve` (which makes t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from torchsetup.kinds import FailureKind, VariantForm
-from torchsetup.neighbours import Hold
+
+if TYPE_CHECKING:
+    from torchsetup.neighbours import Hold
 
 
 @dataclass(frozen=True)

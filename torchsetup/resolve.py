@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torchsetup import cuda
 from torchsetup.command import CommandOptions, Pins, install_argv, mirrored
@@ -11,11 +11,13 @@ from torchsetup.errors import UsageError
 from torchsetup.kinds import FailureKind, GpuState, VariantForm
 from torchsetup.matrix.store import Matrix, Release, Variant
 from torchsetup.matrix.view import parse_spec
-from torchsetup.neighbours import Hold, refused_by
 from torchsetup.nofit import no_fit
 from torchsetup.plan import Plan, Rejection, Resolution
 from torchsetup.probe.model import Machine
 from torchsetup.rules import Target, Verdict, check_variant, target_from_machine
+
+if TYPE_CHECKING:
+    from torchsetup.neighbours import Hold
 
 JETPACK = ("Jetson (aarch64 + Tegra) needs NVIDIA's JetPack builds of torch, not the desktop "
            "wheels: see https://docs.nvidia.com/deeplearning/frameworks/install-pytorch-jetson-platform/")
@@ -114,6 +116,8 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
     result = _resolve(machines, matrix, request, labels)
     if not request.holds and not request.ignored_holds:
         return result
+    from torchsetup.neighbours import refused_by
+
     free = _resolve(machines, matrix, replace(request, holds=(), ignored_holds=()), labels) if request.holds \
         else result
     held_back = free.plan is not None and result.plan is not None and free.plan.torch != result.plan.torch
@@ -181,7 +185,7 @@ def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
             continue
         vision = release.torchvision if request.torchvision else None
         audio = release.torchaudio if request.torchaudio else None
-        held = refused_by(request.holds, release.torch, vision, audio)
+        held = _refused(request, release.torch, vision, audio)
         if held:
             rejected.append(Rejection(release.torch, "*", "; ".join(h.words() for h in held),
                                       FailureKind.DEPENDENT, kinds=(FailureKind.DEPENDENT,)))
@@ -225,6 +229,14 @@ def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
 
 
 Candidate = tuple[Preference, Variant, list[str]]
+
+
+def _refused(request: Request, torch: str, vision: str | None, audio: str | None) -> list[Hold]:
+    if not request.holds:
+        return []
+    from torchsetup.neighbours import refused_by
+
+    return refused_by(request.holds, torch, vision, audio)
 
 
 def _gpu_only(rejected: list[Rejection], torch: str) -> bool:

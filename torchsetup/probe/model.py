@@ -368,10 +368,12 @@ def machine_from_document(data: Any, source: str) -> Machine:
 
 
 def read_dependents(value: object, r: _Reader) -> tuple[Dependent, ...]:
-    from torchsetup.dependents import BuiltFor, Dependent
-
     if not isinstance(value, list):
         raise r.fail("dependents", "expected a list")
+    if not value:
+        return ()
+    from torchsetup.dependents import BuiltFor, Dependent
+
     out = []
     for number, raw in enumerate(value):
         where = f"dependents[{number}]"
