@@ -72,8 +72,10 @@ def within_deadline(call: Callable[[], T], deadline: float, url: str) -> T:
     return outcome[0]
 
 
-def bounded_body(response, max_bytes: int, deadline: float, url: str) -> bytes:  # type: ignore[no-untyped-def]
-    """The body of a streamed response: at most `max_bytes`, within `deadline` seconds."""
+def bounded_body(response, max_bytes: int, deadline: float, url: str,  # type: ignore[no-untyped-def]
+                 too_long: str, hint: str) -> bytes:
+    """The body of a streamed response: at most `max_bytes` (else `too_long`, said of `url`), within
+    `deadline` seconds (a drip-feed is cut off); a broken connection is the requests error it is."""
     import requests
 
     timer = threading.Timer(deadline, _abort, (response,))
@@ -84,13 +86,11 @@ def bounded_body(response, max_bytes: int, deadline: float, url: str) -> bytes: 
         for chunk in response.iter_content(65536):
             size += len(chunk)
             if size > max_bytes:
-                raise EnvironmentUnusable(f"{mask(url)}: the answer is longer than {max_bytes:,} bytes; stopped",
-                                          "Check the server: a range answer is never that long.")
+                raise EnvironmentUnusable(f"{mask(url)}: {too_long}", hint)
             chunks.append(chunk)
     except (requests.RequestException, AttributeError, ValueError, OSError) as exc:
         if time.monotonic() - started >= deadline - 0.5:
-            raise EnvironmentUnusable(f"{mask(url)}: still sending after {deadline:g} s; stopped",
-                                      "Retry later.") from exc
+            raise EnvironmentUnusable(f"{mask(url)}: still sending after {deadline:g} s; stopped", hint) from exc
         raise
     finally:
         timer.cancel()
@@ -139,26 +139,14 @@ def _once(requests, url: str, accept: str, timeout: float, deadline: float, max_
         if response.status_code != 200:
             raise EnvironmentUnusable(f"{mask(current)}: HTTP {response.status_code}",
                                       "Check the URL given to --from.")
-        timer = threading.Timer(deadline, _abort, (response,))  # a drip-feed cannot outlast the deadline
-        timer.start()
-        started = time.monotonic()
-        chunks, size = [], 0
+        too_long = f"more than {max_bytes // (1024 * 1024)} MiB; not a matrix source"
         try:
-            for chunk in response.iter_content(65536):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise EnvironmentUnusable(f"{mask(current)}: more than {max_bytes // (1024 * 1024)} MiB; "
-                                              "not a matrix source", "Check the URL given to --from.")
-                chunks.append(chunk)
+            body = bounded_body(response, max_bytes, deadline, current, too_long,
+                                "Check the URL given to --from; retry later, or pass a saved copy with --from FILE.")
         except (requests.RequestException, AttributeError, ValueError, OSError) as exc:
-            if time.monotonic() - started >= deadline - 0.5:
-                raise EnvironmentUnusable(f"{mask(current)}: still sending after {deadline:g} s; stopped",
-                                          "Retry later, or pass a saved copy with --from FILE.") from exc
             raise _Retry("truncated body") from exc
-        finally:
-            timer.cancel()
         wire = response.raw.tell() if hasattr(response.raw, "tell") else None
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and wire is not None and int(declared) != wire:
             raise _Retry("truncated body")
-        return Fetched(current, b"".join(chunks), response.headers.get("Content-Type", ""))
+        return Fetched(current, body, response.headers.get("Content-Type", ""))

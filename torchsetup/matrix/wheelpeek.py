@@ -61,7 +61,9 @@ class RangeReader:
                     self.url = check_redirect(self.url, target, self.allow_insecure)
                     continue
                 if response.status_code == 206:
-                    body = bounded_body(response, MAX_ANSWER, ANSWER_DEADLINE, self.url)
+                    body = bounded_body(response, MAX_ANSWER, ANSWER_DEADLINE, self.url,
+                                        f"the answer is longer than {MAX_ANSWER:,} bytes; stopped",
+                                        "Check the server: a range answer is never that long.")
                     self.bytes_read += len(body)
                     return body, response.headers.get("Content-Range", "")
                 response.close()
