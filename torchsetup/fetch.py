@@ -142,7 +142,7 @@ def _once(requests, url: str, accept: str, timeout: float, deadline: float, max_
         too_long = f"more than {max_bytes // (1024 * 1024)} MiB; not a matrix source"
         try:
             body = bounded_body(response, max_bytes, deadline, current, too_long,
-                                "Check the URL given to --from; retry later, or pass a saved copy with --from FILE.")
+                                "Check --from; retry later, or pass a saved copy with --from FILE.")
         except (requests.RequestException, AttributeError, ValueError, OSError) as exc:
             raise _Retry("truncated body") from exc
         wire = response.raw.tell() if hasattr(response.raw, "tell") else None
