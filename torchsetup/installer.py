@@ -52,21 +52,26 @@ class BackupAction(Choice):
 
 def already_installed(plan: Plan, installed: Installed) -> bool:
     """The installed family matches the plan: versions and the variant (local version)."""
+    return not mismatches(plan, installed)
+
+
+def mismatches(plan: Plan, installed: Installed) -> list[str]:
+    """Each planned package that is not installed as planned, in words. torch must carry the plan's
+    local version exactly; a companion may also carry none (a py3-none wheel)."""
     local = plan.local_version
-    want_torch = plan.torch + (f"+{local}" if local else "")
-    if installed.torch != want_torch:
-        return False
-    for name in ("torchvision", "torchaudio"):
-        wanted = getattr(plan, name)
-        have = getattr(installed, name)
+    out = []
+    for name in ("torch", "torchvision", "torchaudio"):
+        wanted, have = getattr(plan, name), getattr(installed, name)
         if wanted is None:
             continue
-        if have is None or have.split("+")[0] != wanted:
-            return False
-        have_local = have.split("+", 1)[1] if "+" in have else None
-        if have_local not in (None, local):
-            return False
-    return True
+        if have is None:
+            out.append(f"{name} {wanted} is not installed")
+            continue
+        base, _, their_local = have.partition("+")
+        allowed = {local or ""} if name == "torch" else {"", local or ""}
+        if base != wanted or their_local not in allowed:
+            out.append(f"{name} is {have}, not {wanted}{f'+{local}' if local else ''}")
+    return out
 
 
 def run_install(plan: Plan, python: str, installed: Installed,
@@ -283,21 +288,7 @@ def result_mismatch(plan: Plan, python: str) -> str | None:
     """What is installed now, read back from its own files, against the plan; None when it matches."""
     from torchsetup.probe.interpreter import read_interpreter
 
-    facts = read_interpreter(python)
-    local = plan.local_version
-    problems = []
-    for name in ("torch", "torchvision", "torchaudio"):
-        wanted = getattr(plan, name)
-        if wanted is None:
-            continue
-        have = facts.installed.__dict__.get(name)
-        if have is None:
-            problems.append(f"{name} {wanted} is not installed")
-            continue
-        base, _, their_local = have.partition("+")
-        if base != wanted or (local and their_local and their_local != local) or \
-                (name == "torch" and local and their_local != local):
-            problems.append(f"{name} is {have}, not {wanted}{f'+{local}' if local else ''}")
+    problems = mismatches(plan, read_interpreter(python).installed)
     if not problems:
         return None
     why = ""
