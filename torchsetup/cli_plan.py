@@ -50,7 +50,7 @@ from torchsetup.textout import write
 if TYPE_CHECKING:
     from torchsetup.install import InstallResult
     from torchsetup.neighbours import Hold
-    from torchsetup.plan import Resolution
+    from torchsetup.plan import Plan, Resolution
     from torchsetup.probe.model import Machine
     from torchsetup.resolve import Request
 
@@ -281,9 +281,7 @@ def install(
         change = replaced(plan, machines[0].installed) if not options.probe_files else None
         if change:
             sys.stderr.write(f"replaces {change}\n")
-        for note in plan.notes:
-            if note.startswith("warning: this plan breaks") or (plan.held_by and "planning torch" in note):
-                sys.stderr.write(f"{note}\n")
+        _say_neighbours(plan)
         from torchsetup.urlgate import mask
 
         if output_format == "requirements":
@@ -305,13 +303,20 @@ def install(
         return typer.confirm("Install this now?", default=False, err=True)
 
     if yes:  # no question: what the plan breaks is said all the same
-        for note in plan.notes:
-            if note.startswith("warning: this plan breaks"):
-                sys.stderr.write(f"{note}\n")
+        _say_neighbours(replace(plan, held_by=()))
     outcome = carry_out(plan, exe, machines[0], ask=None if yes or backups else ask, backups=backups,
                         verify_timeout=None if no_verify else timeout,
                         output=sys.stderr if options.json_out else None)
     _report_install(outcome, options.json_out)
+
+
+def _say_neighbours(plan: Plan) -> None:
+    """On stderr: what holds the plan back and what it breaks (stdout keeps the command alone)."""
+    if plan.held_by or plan.breaks:
+        from torchsetup.neighbours import neighbour_notes
+
+        for note in neighbour_notes(plan):
+            sys.stderr.write(f"{note}\n")
 
 
 def _report_install(outcome: InstallResult, json_out: bool) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from torchsetup.dependents import Dependent
+    from torchsetup.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,17 @@ class Hold:
 
     def words(self) -> str:
         return f"{self.name} {self.version or ''}".strip() + f" requires {self.requires}"
+
+
+def neighbour_notes(plan: Plan) -> list[str]:
+    """What the plan says about torch's neighbours: what holds it back, and what it breaks."""
+    notes = []
+    if plan.held_by:
+        notes.append(f"{'; '.join(h.words() for h in plan.held_by)}: planning torch {plan.torch}; the newest "
+                     f"that fits this machine is {plan.newest_free}")
+    notes += [f"warning: this plan breaks {h.name} {h.version or ''}: it requires {h.requires}"
+              for h in plan.breaks]
+    return notes
 
 
 def holds_of(dependents: Iterable[Dependent]) -> tuple[Hold, ...]:

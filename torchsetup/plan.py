@@ -27,6 +27,8 @@ class Plan:
     form: VariantForm = VariantForm.INDEX_URL
     label: str = ""  # the build in words: "cu128", "cu132, PyPI's own", "macOS: CPU and MPS"
     held_by: tuple[Hold, ...] = ()  # installed packages whose requirements hold the plan back
+    newest_free: str | None = None  # with held_by: the newest torch that fits the machine without them
+    breaks: tuple[Hold, ...] = ()  # with --ignore-dependents: the requirements the plan does not meet
 
     @property
     def local_version(self) -> str | None:

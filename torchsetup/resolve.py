@@ -116,16 +116,15 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
     result = _resolve(machines, matrix, request, labels)
     if not request.holds and not request.ignored_holds:
         return result
-    from torchsetup.neighbours import refused_by
+    from torchsetup.neighbours import neighbour_notes, refused_by
 
     free = _resolve(machines, matrix, replace(request, holds=(), ignored_holds=()), labels) if request.holds \
         else result
     held_back = free.plan is not None and result.plan is not None and free.plan.torch != result.plan.torch
     if result.plan is not None and free.plan is not None and request.holds and held_back:
         held = tuple(refused_by(request.holds, free.plan.torch, free.plan.torchvision, free.plan.torchaudio))
-        note = (f"{'; '.join(h.words() for h in held)}: planning torch {result.plan.torch}; the newest that fits "
-                f"this machine is {free.plan.torch}")
-        return replace(result, plan=replace(result.plan, held_by=held, notes=(note, *result.plan.notes)))
+        plan = replace(result.plan, held_by=held, newest_free=free.plan.torch)
+        return replace(result, plan=replace(plan, notes=(*neighbour_notes(plan), *plan.notes)))
     if result.plan is None and free.plan is not None and request.holds:
         blocking = refused_by(request.holds, free.plan.torch, free.plan.torchvision, free.plan.torchaudio)
         return replace(result, error="no build fits this machine and the installed packages that depend on "
@@ -133,11 +132,10 @@ def resolve(machines: list[Machine], matrix: Matrix, request: Request,
                        hint=f"--ignore-dependents plans without them (torch {free.plan.torch} would fit this "
                        "machine) and names what it breaks")
     if result.plan is not None and request.ignored_holds:
-        broken = refused_by(request.ignored_holds, result.plan.torch, result.plan.torchvision,
-                            result.plan.torchaudio)
-        notes = tuple(f"warning: this plan breaks {h.name} {h.version or ''}: it requires {h.requires}"
-                      for h in broken)
-        return replace(result, plan=replace(result.plan, notes=(*notes, *result.plan.notes)))
+        broken = tuple(refused_by(request.ignored_holds, result.plan.torch, result.plan.torchvision,
+                                  result.plan.torchaudio))
+        plan = replace(result.plan, breaks=broken)
+        return replace(result, plan=replace(plan, notes=(*neighbour_notes(plan), *plan.notes)))
     return result
 
 
