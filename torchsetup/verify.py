@@ -163,10 +163,10 @@ def import_dependents(python: str, dependents: tuple[Dependent, ...],
         code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
         try:
             proc = children.run([python, "-c", code, *modules], timeout)
-            said = "\n".join((proc.stderr + proc.stdout).splitlines())
-            warned = next((line.strip() for line in said.splitlines() if any(k in line for k in _SAID)), None)
+            lines = [line.strip() for line in (proc.stderr + proc.stdout).splitlines() if line.strip()]
+            warned = next((line for line in lines if any(k in line for k in _SAID)), None)
             ok = proc.returncode == 0 and warned is None
-            detail = None if ok else (warned or (said.strip().splitlines() or [f"exit {proc.returncode}"])[-1])
+            detail = None if ok else (warned or (lines or [f"exit {proc.returncode}"])[-1])
         except subprocess.TimeoutExpired:
             ok, detail = False, f"hung: killed after {timeout:g} s"
         checks.append({"name": f"import {dependent.name} ({', '.join(modules)})", "ok": ok,
