@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import resource
 import subprocess
 import sys
 import textwrap
@@ -29,29 +28,33 @@ PEAK_RSS_MB = 300
 
 def run_update(urls: list[str], out: Path, setup: str = ""
                ) -> tuple[subprocess.CompletedProcess[str], float, float]:
-    """update_matrix in a child: (its result, its peak RSS in MB, seconds it took)."""
+    """update_matrix in a child: (its result, its own peak RSS in MB, seconds it took). The child
+    reports its own ru_maxrss: this process's RUSAGE_CHILDREN would be the largest of every child
+    the test run ever waited for."""
     files = [str(p) for p in SOURCES.rglob("*") if p.name in KNOWN and p.name != "torch.simple.json"]
     code = textwrap.dedent(f"""
-        import sys
+        import resource, sys
         {setup}
         from pathlib import Path
         from torchsetup.errors import TorchsetupError
         from torchsetup.matrix.update import update_matrix
+        code = 0
         try:
             update_matrix({files + urls!r}, Path({str(out)!r}), allow_insecure=True)
+            print("written")
         except TorchsetupError as exc:
             print("refused:", exc.message)
-            sys.exit(5)
-        print("written")
+            code = 5
+        sys.stderr.write("peak-kib %d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        sys.exit(code)
         """)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHONPATH=str(REPO)))
     took = time.monotonic() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    assert peak >= before  # ru_maxrss of children is the largest of them so far
-    return proc, peak / 1024, took
+    reported = [line for line in proc.stderr.splitlines() if line.startswith("peak-kib ")]
+    assert reported, proc.stderr[-2000:]
+    return proc, int(reported[-1].split()[1]) / 1024, took
 
 
 def listing_with(server: RangeServer, files: list[tuple[str, str]], versions: list[str]) -> str:

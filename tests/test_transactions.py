@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, isolated_pip_env, make_venv, wait_for
+from conftest import REPO, isolated_pip_env, make_venv, read_until, wait_for
 from localindex import Index, build_wheel, write_wheel
 
 from torchsetup import transaction as txn
@@ -132,11 +132,7 @@ def _kill_while_pip_writes(python: Path, index: Index) -> None:
     """torchsetup and its pip killed at once (power loss) while pip writes torch's files."""
     child = subprocess.Popen(argv(python, index, "==2.5.1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env=cli_env(index))
-    seen = b""
-    while b"Installing collected packages" not in seen:
-        chunk = os.read(child.stderr.fileno(), 4096)  # type: ignore[union-attr]
-        assert chunk, seen
-        seen += chunk
+    read_until(child.stderr.fileno(), b"Installing collected packages")  # type: ignore[union-attr]
     time.sleep(0.3)
     pips = subprocess.run(["pgrep", "-f", f"{python} -m pip --isolated install"], capture_output=True, text=True)
     child.kill()
@@ -180,11 +176,7 @@ def test_a_run_that_was_pid_1_and_was_killed_is_recovered(env) -> None:
         pytest.skip(f"unshare cannot make a pid namespace here: {probe.stderr.decode()[-200:]}")
     child = subprocess.Popen(["unshare", "-pf", "--mount-proc", *argv(python, index, "==2.5.1")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env(index))
-    seen = b""
-    while b"Installing collected packages" not in seen:
-        chunk = os.read(child.stderr.fileno(), 4096)  # type: ignore[union-attr]
-        assert chunk, seen
-        seen += chunk
+    seen = read_until(child.stderr.fileno(), b"Installing collected packages")  # type: ignore[union-attr]
     time.sleep(0.3)
     # the namespace's init is torchsetup itself: SIGKILL it, and the kernel kills all of the namespace
     init = subprocess.run(["pgrep", "-f", "--", f"-m torchsetup install --yes --no-verify --python {python}"],
