@@ -18,9 +18,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-FAMILY = ("torch", "torchvision", "torchaudio")
-SOURCE = "torch-dependents.md"
-
 # torchao release line -> the torch minor its compiled kernels need (pytorch/ao#2919; 0.18 from its
 # __init__: "Skipping import of cpp extensions" below torch 2.11); torchsetup reads no other rows.
 TORCHAO_TORCH = {"0.12": "2.7", "0.13": "2.8", "0.14": "2.9", "0.18": "2.11"}
