@@ -49,8 +49,7 @@ from torchsetup.textout import write
 
 if TYPE_CHECKING:
     from torchsetup.install import InstallResult
-    from torchsetup.neighbours import Hold
-    from torchsetup.plan import Plan, Resolution
+    from torchsetup.plan import Hold, Plan, Resolution
     from torchsetup.probe.model import Machine
     from torchsetup.resolve import Request
 

@@ -28,7 +28,7 @@ from torchsetup.rules import check_variant, target_from_machine
 if TYPE_CHECKING:
     from packaging.version import Version
 
-    from torchsetup.neighbours import Hold
+    from torchsetup.plan import Hold
 
 __all__ = ["Finding", "diagnose", "examine", "identify", "InstalledTorch"]
 

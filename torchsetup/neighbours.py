@@ -4,24 +4,12 @@ is a constraint of the plan, as --torch is. Pure."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from torchsetup.plan import Hold, Plan
 
 if TYPE_CHECKING:
     from torchsetup.dependents import Dependent
-    from torchsetup.plan import Plan
-
-
-@dataclass(frozen=True)
-class Hold:
-    """One requirement of one installed package on the torch family."""
-
-    name: str
-    version: str | None
-    requires: str  # "torch==2.14.0"
-
-    def words(self) -> str:
-        return f"{self.name} {self.version or ''}".strip() + f" requires {self.requires}"
 
 
 def neighbour_notes(plan: Plan) -> list[str]:

@@ -5,12 +5,20 @@ lost and why, and the resolution that holds them. Below `resolve` (which makes t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from torchsetup.kinds import FailureKind, VariantForm
 
-if TYPE_CHECKING:
-    from torchsetup.neighbours import Hold
+
+@dataclass(frozen=True)
+class Hold:
+    """One requirement of one installed package on the torch family."""
+
+    name: str
+    version: str | None
+    requires: str  # "torch==2.14.0"
+
+    def words(self) -> str:
+        return f"{self.name} {self.version or ''}".strip() + f" requires {self.requires}"
 
 
 @dataclass(frozen=True)

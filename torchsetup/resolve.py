@@ -17,7 +17,7 @@ from torchsetup.probe.model import Machine
 from torchsetup.rules import Target, Verdict, check_variant, target_from_machine
 
 if TYPE_CHECKING:
-    from torchsetup.neighbours import Hold
+    from torchsetup.plan import Hold
 
 JETPACK = ("Jetson (aarch64 + Tegra) needs NVIDIA's JetPack builds of torch, not the desktop "
            "wheels: see https://docs.nvidia.com/deeplearning/frameworks/install-pytorch-jetson-platform/")
