@@ -314,10 +314,11 @@ def is_externally_managed() -> bool:
     return os.path.isfile(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED"))
 
 
-def has_pip() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("pip") is not None
+def has_pip(paths: list[str]) -> bool:
+    """Whether `python -m pip` finds pip: its package folder on the search path. (Asking
+    importlib's finders instead runs every meta-path hook a .pth file installed, such as
+    setuptools' distutils hack, which imports traceback to answer.)"""
+    return any(os.path.isfile(os.path.join(entry, "pip", "__init__.py")) for entry in paths)
 
 
 def main() -> None:
@@ -330,7 +331,7 @@ def main() -> None:
         "executable": sys.executable,
         "version": "{}.{}.{}".format(*sys.version_info[:3]),
         "free_threaded": is_free_threaded(),
-        "pip": has_pip(),
+        "pip": has_pip(paths),
         "externally_managed": is_externally_managed(),
         "installed": {name: found[name][0][2] if found[name] else None for name in FAMILY},
         "builds": builds,
