@@ -108,7 +108,7 @@ def test_the_top_help_lists_every_command_with_its_own_first_help_line(run_cli) 
     top = " ".join(run_cli("--help", env=env).stdout.split("Commands:")[1].split())
     expected = " ".join(f"{name} {info.summary}" for name, info in COMMANDS.items())
     assert top == expected
-    assert list(COMMANDS) == ["probe", "resolve", "install", "verify", "doctor", "matrix"]
+    assert list(COMMANDS) == ["probe", "resolve", "install", "verify", "doctor", "matrix", "project"]
     for name, info in COMMANDS.items():
         own = run_cli(name, "--help", env=env)
         assert own.returncode == 0, own.stderr

@@ -55,6 +55,9 @@ COMMANDS: dict[str, CommandInfo] = {
                           "Probe + the installed torch family checked against the machine; findings "
                           "with the fix."),
     "matrix": CommandInfo("torchsetup.cli_matrix", "matrix_app", "Read or rebuild the version matrix."),
+    "project": CommandInfo("torchsetup.cli_project", "project",
+                           "Write the plan into a project (pyproject.toml for uv or Poetry) for this machine or "
+                           "a fleet of probe documents; --which names this machine's class."),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from torchsetup.schemas import DOCTOR, INSTALL, MATRIX, MATRIX_UPDATE, PROBE, RESOLVE, VERIFY
+from torchsetup.schemas import DOCTOR, INSTALL, MATRIX, MATRIX_UPDATE, PROBE, PROJECT, RESOLVE, VERIFY
 from torchsetup.urlgate import mask
 
 if TYPE_CHECKING:
@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from torchsetup.matrix.update import UpdateResult
     from torchsetup.plan import Plan, Resolution
     from torchsetup.probe.model import Machine
+    from torchsetup.project.outcome import ProjectOutcome
     from torchsetup.verify import VerifyReport
 
-__all__ = ["PROBE", "RESOLVE", "INSTALL", "DOCTOR", "VERIFY", "MATRIX", "MATRIX_UPDATE", "INSTALL_ACTIONS"]
+__all__ = ["PROBE", "PROJECT", "RESOLVE", "INSTALL", "DOCTOR", "VERIFY", "MATRIX", "MATRIX_UPDATE",
+           "INSTALL_ACTIONS"]
 
 INSTALL_ACTIONS = ("dry-run", "installed", "already-installed", "declined", "failed")  # kinds.InstallAction
 
@@ -73,6 +75,21 @@ def resolve_document(res: Resolution) -> dict[str, Any]:
     return {"schema": RESOLVE, "ok": res.ok, "plan": plan_document(res.plan) if res.plan is not None else None,
             "rejected": [{"torch": r.torch, "variant": r.variant, "reason": r.reason} for r in res.rejected],
             "error": res.error}
+
+
+def project_document(outcome: ProjectOutcome | None, error: str | None = None,
+                     file: str | None = None, tool: str | None = None) -> dict[str, Any]:
+    """`outcome` None: no plan (a machine fits no build, or the project cannot take the plan): `error` says why."""
+    if outcome is None:
+        return {"schema": PROJECT, "ok": False, "file": file, "tool": tool, "classes": [], "changed": False,
+                "diff": "", "error": error, "written": False}
+    classes = [{"name": c.name, "machines": list(c.machines), "marker": c.marker, "extra": c.extra,
+                "platform": c.platform,  # added
+                "plan": plan_document(c.plan)} for c in outcome.fleet.classes]
+    return {"schema": PROJECT, "ok": True, "file": str(outcome.file), "tool": outcome.tool, "classes": classes,
+            "changed": outcome.changed, "diff": outcome.diff, "error": None,
+            "written": outcome.written,  # added: --write replaced the file
+            "notes": list(outcome.fleet.notes)}  # added
 
 
 def install_document(result: InstallResult | None, error: str | None = None) -> dict[str, Any]:

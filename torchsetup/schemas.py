@@ -8,3 +8,4 @@ DOCTOR = "torchsetup.doctor/1"
 VERIFY = "torchsetup.verify/1"
 MATRIX = "torchsetup.matrix/1"  # the data file, and `matrix show --json` (added)
 MATRIX_UPDATE = "torchsetup.matrix-update/1"  # `matrix update --json` (added)
+PROJECT = "torchsetup.project/1"

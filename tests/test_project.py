@@ -1,0 +1,207 @@
+"""`torchsetup project` with real uv against PEP 503 indexes on 127.0.0.1 standing in for the PyTorch
+indexes (cpu, cu126, cu130) and for PyPI: stand-in wheels of torch and torchvision 2.14.1 / 0.29.1
+whose torch/version.py says their build. The probe documents are the fixtures in fixtures/probes
+(written by hand from driver tables, not recorded), and one Windows document derived from one of them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from localindex import Index, write_wheel
+
+PROBES = Path(__file__).parent / "fixtures" / "probes"
+TORCH, VISION = "2.14.1", "0.29.1"
+BUILDS = {"cpu": None, "cu126": "12.6", "cu130": "13.0"}
+
+
+def stand_in(dest: Path, name: str, version: str, cuda: str | None) -> Path:
+    files = {f"{name}/__init__.py": f"__version__ = {version!r}\n".encode(),
+             f"{name}/version.py": (f"__version__ = '{version}'\ncuda = {cuda!r}\nhip = None\n"
+                                    f"git_version = '{'ab' * 20}'\n").encode()}
+    return write_wheel(dest, name, version, files, ("torch==2.14.1",) if name == "torchvision" else ())
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    wheels = tmp_path_factory.mktemp("wheels")
+    served = Index()
+    for variant, cuda in BUILDS.items():
+        served.add(f"/whl/{variant}", stand_in(wheels / variant, "torch", f"{TORCH}+{variant}", cuda))
+        served.add(f"/whl/{variant}", stand_in(wheels / variant, "torchvision", f"{VISION}+{variant}", cuda))
+    # PyPI's own 2.14.1 for Linux is the cu130 build (as the matrix records it)
+    served.add("/pypi", stand_in(wheels / "pypi", "torch", TORCH, "13.0"))
+    served.add("/pypi", stand_in(wheels / "pypi", "torchvision", VISION, "13.0"))
+    yield served
+    served.stop()
+
+
+def uv_path() -> str:
+    found = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    if not Path(found).exists():
+        pytest.skip("uv is not installed (pip install uv)")
+    return found
+
+
+def uv_env(index: Index, tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))}
+    env.update(UV_DEFAULT_INDEX=f"{index.url}/pypi", UV_CACHE_DIR=str(tmp / "uv-cache"), UV_NO_CONFIG="1",
+               UV_PYTHON=sys.executable, UV_PYTHON_DOWNLOADS="never", TORCHSETUP_INDEX_BASE=f"{index.url}/whl")
+    return env
+
+
+def uv(index: Index, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([uv_path(), *args], cwd=project, capture_output=True, text=True,
+                          env=uv_env(index, project.parent), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def new_project(tmp: Path, extra_text: str = "") -> Path:
+    project = tmp / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+        "# what the app needs\n"
+        'dependencies = [\n    "torch>=2.4",  # any recent torch\n]\n' + extra_text)
+    return project
+
+
+def windows_probe(tmp: Path) -> Path:
+    """h100-580.json as if Windows had answered (derived from the fixture, not recorded)."""
+    doc = json.loads((PROBES / "h100-580.json").read_text())
+    doc["os"].update(system="Windows", machine="AMD64", libc=None)
+    path = tmp / "windows-h100.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def this_machine_probe(run_cli, tmp: Path) -> Path:
+    proc = run_cli("probe", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert not (doc.get("nvidia") or {}).get("gpus"), "these tests expect a machine without an NVIDIA GPU"
+    path = tmp / "this-machine.json"
+    path.write_text(proc.stdout)
+    return path
+
+
+def installed(project: Path) -> dict[str, str]:
+    python = project / ".venv" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", "import torch.version as v, torchvision.version as w; "
+                          "print(v.__version__, v.cuda, w.__version__)"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return {"torch": out[0], "cuda": out[1], "torchvision": out[2]}
+
+
+def locked(project: Path) -> set[tuple[str, str, str]]:
+    """(name, version, registry) of every torch family package in uv.lock."""
+    import tomllib
+
+    data = tomllib.loads((project / "uv.lock").read_text())
+    return {(p["name"], p["version"], p["source"].get("registry", "").rsplit("/", 1)[-1])
+            for p in data["package"] if p["name"] in ("torch", "torchvision")}
+
+
+def project_cli(run_cli, index: Index, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TORCHSETUP_INDEX_BASE": f"{index.url}/whl"}
+    return run_cli("project", "--project", str(project), "--allow-insecure-index", *args, env=env)
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_one_machine_written_locked_and_synced_then_nothing_changes(run_cli, index: Index, tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    before = (project / "pyproject.toml").read_text()
+    mine = this_machine_probe(run_cli, tmp_path)
+    shown = project_cli(run_cli, index, project, "--probe-file", str(mine), "--torch", TORCH)
+    assert shown.returncode == 0, shown.stderr
+    assert (project / "pyproject.toml").read_text() == before  # a diff is shown, nothing written
+    assert '-    "torch>=2.4",  # any recent torch' in shown.stdout
+    assert '+    "torch==2.14.1",' in shown.stdout and "(not written: pass --write)" in shown.stdout
+    written = project_cli(run_cli, index, project, "--probe-file", str(mine), "--torch", TORCH, "--write",
+                          "--json")
+    doc = json.loads(written.stdout)
+    assert (doc["schema"], doc["ok"], doc["tool"], doc["changed"], doc["written"]) == (
+        "torchsetup.project/1", True, "uv", True, True)
+    assert [(c["name"], c["marker"], c["extra"], c["plan"]["torch"]) for c in doc["classes"]] == [
+        ("cpu", None, None, TORCH)]
+    text = (project / "pyproject.toml").read_text()
+    pins = '    "torch==2.14.1",\n    "torchvision==0.29.1"\n]\n'
+    assert text == before.replace('    "torch>=2.4",  # any recent torch\n]\n', pins) + (
+        '\n[[tool.uv.index]]\nname = "pytorch-cpu"\nurl = "' + index.url + '/whl/cpu"\nexplicit = true\n\n'
+        '[tool.uv.sources]\ntorch = {index = "pytorch-cpu"}\ntorchvision = {index = "pytorch-cpu"}\n')
+    assert not (project / "pyproject.toml.bak").exists()
+    uv(index, project, "lock")
+    assert locked(project) == {("torch", f"{TORCH}+cpu", "cpu"), ("torchvision", f"{VISION}+cpu", "cpu")}
+    uv(index, project, "sync")
+    assert installed(project) == {"torch": f"{TORCH}+cpu", "cuda": "None", "torchvision": f"{VISION}+cpu"}
+    again = uv(index, project, "sync")
+    assert "Installed" not in again.stderr and "Uninstalled" not in again.stderr, again.stderr
+    run = uv(index, project, "run", "python", "-c", "import torch")
+    assert "Installed" not in run.stderr and "Uninstalled" not in run.stderr, run.stderr
+    unchanged = (project / "pyproject.toml").read_bytes()
+    rerun = project_cli(run_cli, index, project, "--probe-file", str(mine), "--write")  # its torch==2.14.1 holds
+    assert rerun.returncode == 0 and "nothing to change" in rerun.stdout
+    assert (project / "pyproject.toml").read_bytes() == unchanged
+    doctor = run_cli("doctor", "--json", "--python", str(project / ".venv" / "bin" / "python"))
+    findings = json.loads(doctor.stdout)["findings"]
+    assert [f for f in findings if f["severity"] == "error"] == [], findings
+
+
+def test_three_platforms_get_markers_in_one_universal_lock(run_cli, index: Index, tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    files = [str(PROBES / "h100-580.json"), str(PROBES / "macos-arm64.json"), str(windows_probe(tmp_path))]
+    proc = project_cli(run_cli, index, project, *[a for f in files for a in ("--probe-file", f)], "--torch", TORCH,
+                       "--write", "--json")
+    doc = json.loads(proc.stdout)
+    assert sorted((c["platform"], c["plan"]["variant"], c["marker"], c["extra"]) for c in doc["classes"]) == [
+        ("linux-x86_64", "cu130", "sys_platform == 'linux'", None),
+        ("macos-arm64", "cpu", "sys_platform == 'darwin'", None),
+        ("windows-x86_64", "cu130", "sys_platform == 'win32'", None)]
+    text = (project / "pyproject.toml").read_text()
+    assert "[tool.uv.sources]" in text and "conflicts" not in text
+    assert '{index = "pytorch-cu130", marker = "sys_platform == \'win32\'"}' in text
+    uv(index, project, "lock")
+    # Linux and macOS take PyPI's own build (cu130 on Linux, CPU on macOS); Windows the cu130 index's
+    assert locked(project) == {("torch", TORCH, "pypi"), ("torchvision", VISION, "pypi"),
+                               ("torch", f"{TORCH}+cu130", "cu130"), ("torchvision", f"{VISION}+cu130", "cu130")}
+    uv(index, project, "sync")
+    assert installed(project) == {"torch": TORCH, "cuda": "13.0", "torchvision": VISION}
+
+
+def test_two_linux_classes_get_extras_with_conflicts_and_which_names_them(run_cli, index: Index,
+                                                                        tmp_path: Path) -> None:
+    project = new_project(tmp_path, '\n[tool.ruff]\nline-length = 100  # kept\n')
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    shutil.copy(this_machine_probe(run_cli, tmp_path), fleet / "ci-runner.json")
+    shutil.copy(PROBES / "pascal-node.json", fleet / "p100-node.json")
+    proc = project_cli(run_cli, index, project, "--probe-file", str(fleet), "--torch", TORCH, "--write", "--json")
+    doc = json.loads(proc.stdout)
+    assert [(c["name"], c["extra"], c["machines"]) for c in doc["classes"]] == [
+        ("cpu", "cpu", ["ci-runner.json"]), ("cu126", "cu126", ["p100-node.json"])]
+    text = (project / "pyproject.toml").read_text()
+    assert "line-length = 100  # kept" in text and "[tool.uv]\nconflicts" in text
+    which = project_cli(run_cli, index, project, "--which", "--probe-file", str(PROBES / "pascal-node.json"))
+    assert (which.returncode, which.stdout) == (0, "cu126\n"), which.stderr
+    mine = project_cli(run_cli, index, project, "--which")
+    assert (mine.returncode, mine.stdout) == (0, "cpu\n"), mine.stderr
+    h100 = project_cli(run_cli, index, project, "--which", "--probe-file", str(PROBES / "k80-470.json"))
+    assert h100.returncode == 3 and h100.stdout == "" and "no class of the project fits" in h100.stderr
+    uv(index, project, "lock")
+    assert locked(project) == {("torch", f"{TORCH}+cpu", "cpu"), ("torchvision", f"{VISION}+cpu", "cpu"),
+                               ("torch", f"{TORCH}+cu126", "cu126"), ("torchvision", f"{VISION}+cu126", "cu126")}
+    uv(index, project, "sync", "--extra", "cu126")
+    assert installed(project)["torch"] == f"{TORCH}+cu126"
+    uv(index, project, "sync", "--extra", "cpu")
+    assert installed(project) == {"torch": f"{TORCH}+cpu", "cuda": "None", "torchvision": f"{VISION}+cpu"}
+    again = uv(index, project, "sync", "--extra", "cpu")
+    assert "Installed" not in again.stderr and "Uninstalled" not in again.stderr, again.stderr

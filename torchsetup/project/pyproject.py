@@ -1,0 +1,149 @@
+"""The project's pyproject.toml: found, read (keeping every comment and layout, with tomlkit), told
+apart as uv or Poetry, and written back atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from torchsetup.errors import UsageError
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
+
+FAMILY = ("torch", "torchvision", "torchaudio")
+PROJECT_FILE = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    path: Path
+    text: str
+    tool: str  # uv | poetry
+
+
+def find_project(start: Path) -> Path | None:
+    """The pyproject.toml in `start` or the nearest folder above it (as uv and Poetry look)."""
+    for folder in (start, *start.parents):
+        candidate = folder / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def open_project(where: str | None) -> ProjectFile:
+    """--project PATH (a folder or the file itself), else the current folder and those above it."""
+    if where is not None:
+        path = Path(where)
+        path = path / PROJECT_FILE if path.is_dir() else path
+        if not path.is_file():
+            raise UsageError(f"--project {where}: no {PROJECT_FILE} there",
+                             "Name the project's folder or its pyproject.toml.")
+    else:
+        found = find_project(Path.cwd())
+        if found is None:
+            raise UsageError(f"no {PROJECT_FILE} in {Path.cwd()} or any folder above it",
+                             "Run it inside the project, or pass --project PATH.")
+        path = found
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from exc
+    doc = parse(path, text)
+    return ProjectFile(path, text, tool_of(doc))
+
+
+def parse(path: Path, text: str) -> TOMLDocument:
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}", "Fix the file; torchsetup changes nothing in it.") \
+            from exc
+
+
+def load_plain(text: str) -> dict[str, Any]:
+    """TOML as plain dicts and lists (ValueError when it is not TOML)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomlkit
+
+        return tomlkit.parse(text).unwrap()
+    return tomllib.loads(text)
+
+
+def tool_of(doc: TOMLDocument) -> str:
+    """Poetry when the file has [tool.poetry] and no [tool.uv]; uv otherwise."""
+    tool = doc.get("tool", {})
+    return "poetry" if "poetry" in tool and "uv" not in tool else "uv"
+
+
+def requirement_name(text: str) -> str | None:
+    """The canonical name a requirement string names (None: not a requirement)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", text)
+    return re.sub(r"[-_.]+", "-", match[1]).lower() if match else None
+
+
+def family_requirements(values: object) -> list[str]:
+    """The torch family's requirement strings in a dependency list."""
+    if not isinstance(values, list):
+        return []
+    return [str(v) for v in values if isinstance(v, str) and requirement_name(v) in FAMILY]
+
+
+def torch_specifier(doc: TOMLDocument) -> str | None:
+    """The specifier of the project's own torch requirement (`torch>=2.6,<2.9` -> `>=2.6,<2.9`),
+    the constraint a plan keeps unless --torch is given; None when the project names torch without one."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    project = doc.get("project", {})
+    lists = [project.get("dependencies", [])] + list(project.get("optional-dependencies", {}).values())
+    lists += list(doc.get("dependency-groups", {}).values())
+    for values in lists:
+        for text in family_requirements(values):
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if requirement.name == "torch" and str(requirement.specifier):
+                return str(requirement.specifier)
+    poetry = doc.get("tool", {}).get("poetry", {}).get("dependencies", {})
+    pinned = poetry.get("torch") if hasattr(poetry, "get") else None
+    entries = pinned if isinstance(pinned, list) else [pinned]
+    for entry in entries:
+        version = entry.get("version") if isinstance(entry, dict) else entry
+        if isinstance(version, str) and version.strip() not in ("", "*"):
+            return _poetry_to_pep440(str(version))
+    return None
+
+
+def _poetry_to_pep440(version: str) -> str:
+    text = version.strip()
+    return f"=={text}" if text[0].isdigit() else text
+
+
+def write_atomically(path: Path, text: str, backup: bool) -> None:
+    """The new text replaces the file in one rename; with `backup` the old file stays as NAME.bak."""
+    if backup:
+        backup_path = path.with_name(path.name + ".bak")
+        backup_path.write_bytes(path.read_bytes())
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
