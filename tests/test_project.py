@@ -205,3 +205,31 @@ def test_two_linux_classes_get_extras_with_conflicts_and_which_names_them(run_cl
     assert installed(project) == {"torch": f"{TORCH}+cpu", "cuda": "None", "torchvision": f"{VISION}+cpu"}
     again = uv(index, project, "sync", "--extra", "cpu")
     assert "Installed" not in again.stderr and "Uninstalled" not in again.stderr, again.stderr
+
+
+def test_doctor_says_when_the_projects_lock_would_undo_the_fix(run_cli, index: Index, tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    h100 = str(PROBES / "h100-580.json")
+
+    def doctor() -> list[dict[str, str]]:
+        proc = run_cli("doctor", "--json", "--probe-file", h100, "--project", str(project))
+        assert proc.returncode == 1, proc.stderr
+        return json.loads(proc.stdout)["findings"]
+
+    # no lock yet, no source: `uv sync` takes torch from the default index (PyPI's 2.15.0 is cu132 on Linux:
+    # it runs on the H100), so the project does not undo the fix
+    assert [f for f in doctor() if f["code"] == "project-undoes-fix"] == []
+    project_cli(run_cli, index, project, "--probe-file", str(PROBES / "no-gpu.json"), "--torch", TORCH, "--write")
+    uv(index, project, "lock")  # a lock made for a CPU machine: torch 2.14.1+cpu
+    found = doctor()
+    undo = [f for f in found if f["code"] == "project-undoes-fix"]
+    assert len(undo) == 1 and undo[0]["severity"] == "error"
+    assert undo[0]["message"].startswith("uv.lock would install torch 2.14.1+cpu here, and torch 2.14.1+cpu is a "
+                                         "CPU-only build"), undo[0]["message"]
+    fix = "torchsetup project --write, then uv lock && uv sync"
+    assert undo[0]["fix"] == fix
+    # the reinstall fix pip would give is the project's fix instead
+    assert [f["fix"] for f in found if f["code"] == "torch-not-installed"] == [fix]
+    project_cli(run_cli, index, project, "--probe-file", h100, "--torch", TORCH, "--write")
+    uv(index, project, "lock")  # now PyPI's 2.14.1 (cu130), which runs on the H100
+    assert [f for f in doctor() if f["code"] == "project-undoes-fix"] == []

@@ -23,7 +23,9 @@ from torchsetup.cli_options import (
 from torchsetup.errors import ExitCode
 
 if TYPE_CHECKING:
-    pass
+    from torchsetup.doctor_findings import Finding
+    from torchsetup.matrix.store import Matrix
+    from torchsetup.probe.model import Machine
 
 
 def probe(
@@ -79,6 +81,24 @@ def verify(
         finish(ExitCode.PROBLEM)
 
 
+def _with_project(findings: list[Finding], machine: Machine, loaded: Matrix, label: str, project: str | None,
+                  python: str | None) -> list[Finding]:
+    """The project's own lock judged too (--project, or for this machine the project it runs in)."""
+    from pathlib import Path
+
+    from torchsetup.doctor_project import project_findings, project_for, with_project_fix
+
+    if project is not None:
+        from torchsetup.project.pyproject import open_project
+
+        project_file: Path | None = open_project(project).path
+    else:
+        project_file = project_for(python, Path.cwd()) if python is not None else None
+    if project_file is None:
+        return findings
+    return with_project_fix(findings + project_findings(machine, loaded, project_file, label))
+
+
 def doctor(
     json_out: JsonOpt = False,
     python: PythonOpt = None,
@@ -88,6 +108,9 @@ def doctor(
     run_smoke: Annotated[bool, typer.Option("--verify", help="Also run the smoke test.")] = False,
     timeout: TimeoutOpt = 300.0,
     shell: ShellOpt = None,
+    project: Annotated[str | None, typer.Option(
+        "--project", help="Also judge what this project's lock would install (default, for this machine: the "
+        "project that holds the target's .venv, else the one of this folder).")] = None,
 ) -> None:
     """Probe + the installed torch family checked against the machine; findings with the fix."""
     from torchsetup.doctor import examine
@@ -101,6 +124,7 @@ def doctor(
 
     installer = installer_for(machine, Installer.PIP, exe) if not probe_file else Installer.PIP
     findings = examine(machine, loaded, exe, labels[0], shell_for(shell, machines, None), installer)
+    findings = _with_project(findings, machine, loaded, labels[0], project, None if probe_file else exe)
     verify_doc = None
     if run_smoke and not probe_file:
         from torchsetup.doctor_findings import join_devices
