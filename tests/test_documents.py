@@ -25,7 +25,7 @@ MATRIX = load_matrix()
 # contract.md, copied by hand: the ids and the keys other tools read
 CONTRACT_IDS = {"PROBE": "torchsetup.probe/1", "RESOLVE": "torchsetup.resolve/1",
                 "INSTALL": "torchsetup.install/1", "DOCTOR": "torchsetup.doctor/1",
-                "VERIFY": "torchsetup.verify/1"}
+                "VERIFY": "torchsetup.verify/1", "PROJECT": "torchsetup.project/1"}
 PROBE_KEYS = {"schema", "os", "python", "nvidia", "cuda_toolkit", "installed", "builds", "install_problems",
               "dependents", "amd", "intel", "warnings"}
 DEPENDENT_KEYS = {"name", "version", "requires", "compiled", "built_for"}
@@ -104,3 +104,23 @@ def test_every_json_command_prints_one_document_with_its_schema(run_cli, tmp_pat
         proc = run_cli(*argv)
         assert proc.returncode in (0, 1), (argv, proc.stderr)
         assert json.loads(proc.stdout)["schema"] == schema, argv
+
+
+def test_project_document_keys(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "a"\nversion = "1"\ndependencies = ["torch"]\n')
+    probe = str(Path(__file__).parent / "fixtures" / "probes" / "pascal-node.json")
+    proc = run_cli("project", "--project", str(tmp_path), "--probe-file", probe, "--json")
+    doc = json.loads(proc.stdout)
+    assert list(doc) == ["schema", "ok", "file", "tool", "classes", "changed", "diff", "error", "written", "notes"]
+    assert (doc["schema"], doc["ok"], doc["tool"], doc["changed"], doc["written"]) == (
+        "torchsetup.project/1", True, "uv", True, False)
+    assert [list(c) for c in doc["classes"]] == [["name", "machines", "marker", "extra", "platform", "plan"]]
+    assert list(doc["classes"][0]["plan"]) == ["torch", "torchvision", "torchaudio", "variant", "index_url",
+                                                "command", "notes", "held_by", "with"]
+    jetson = str(Path(__file__).parent / "fixtures" / "probes" / "jetson-orin.json")
+    failed = run_cli("project", "--project", str(tmp_path), "--probe-file", probe, "--probe-file", jetson,
+                     "--json")
+    assert failed.returncode == 3
+    bad = json.loads(failed.stdout)
+    assert (bad["ok"], bad["classes"], bad["changed"]) == (False, [], False)
+    assert bad["error"].startswith("jetson-orin.json:")

@@ -52,9 +52,9 @@ def test_the_playbook_installs_every_host_and_fails_naming_the_host_whose_verify
     try:
         project = tmp_path / "controller" / "app"
         project.mkdir(parents=True)
+        python = f"{sys.version_info[0]}.{sys.version_info[1]}"
         (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0.1.0"\n'
-                                                f'requires-python = ">={sys.version_info[0]}.{sys.version_info[1]}"\n'
-                                                'dependencies = ["torch"]\n')
+                                                f'requires-python = ">={python}"\ndependencies = ["torch"]\n')
         recorded = run_cli("probe", "--json")
         assert recorded.returncode == 0, recorded.stderr
         hosts = []
