@@ -233,3 +233,109 @@ def test_doctor_says_when_the_projects_lock_would_undo_the_fix(run_cli, index: I
     project_cli(run_cli, index, project, "--probe-file", h100, "--torch", TORCH, "--write")
     uv(index, project, "lock")  # now PyPI's 2.14.1 (cu130), which runs on the H100
     assert [f for f in doctor() if f["code"] == "project-undoes-fix"] == []
+
+
+@pytest.fixture(scope="module")
+def poetry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real Poetry from the package index, in a throwaway environment (skipped when it cannot be installed)."""
+    env_dir = tmp_path_factory.mktemp("poetry") / "venv"
+    made = subprocess.run([uv_path(), "venv", "-q", str(env_dir)], capture_output=True, text=True)
+    install = subprocess.run([uv_path(), "pip", "install", "-q", "--python", str(env_dir / "bin" / "python"),
+                              "poetry"], capture_output=True, text=True, timeout=600)
+    if made.returncode or install.returncode:
+        pytest.skip(f"could not install Poetry: {(made.stderr + install.stderr).strip()[-300:]}")
+    return env_dir / "bin" / "poetry"
+
+
+def run_poetry(poetry: Path, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POETRY_", "VIRTUAL_ENV", "PIP_"))}
+    env.update(POETRY_VIRTUALENVS_IN_PROJECT="true", POETRY_CACHE_DIR=str(project.parent / "poetry-cache"),
+               POETRY_CONFIG_DIR=str(project.parent / "poetry-config"), POETRY_NO_INTERACTION="1")
+    proc = subprocess.run([str(poetry), *args], cwd=project, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+POETRY_PROJECT = """[tool.poetry]
+name = "app"
+version = "0.1.0"
+description = ""
+authors = ["A <a@example.com>"]
+package-mode = false
+
+[tool.poetry.dependencies]
+python = "^3.10"
+torch = "^2.4"  # the backbone
+
+[build-system]
+requires = ["poetry-core"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+
+def test_a_poetry_project_binds_torch_to_its_source_and_poetry_installs_it(
+        run_cli, index: Index, poetry: Path, tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(POETRY_PROJECT)
+    p100 = str(PROBES / "pascal-node.json")
+    proc = project_cli(run_cli, index, project, "--probe-file", p100, "--torch", TORCH, "--write", "--json")
+    doc = json.loads(proc.stdout)
+    assert (doc["tool"], [c["plan"]["variant"] for c in doc["classes"]]) == ("poetry", ["cu126"]), proc.stderr
+    text = (project / "pyproject.toml").read_text()
+    assert text == POETRY_PROJECT.replace(
+        'torch = "^2.4"  # the backbone\n',
+        'torch = {version = "2.14.1", source = "pytorch-cu126"}  # the backbone\n'
+        'torchvision = {version = "0.29.1", source = "pytorch-cu126"}\n\n'
+        '[[tool.poetry.source]]\nname = "pytorch-cu126"\nurl = "' + index.url + '/whl/cu126"\n'
+        'priority = "explicit"\n'), text
+    run_poetry(poetry, project, "lock")
+    lock = (project / "poetry.lock").read_text()
+    assert 'version = "2.14.1+cu126"' in lock and f'url = "{index.url}/whl/cu126"' in lock
+    run_poetry(poetry, project, "install")
+    assert installed(project) == {"torch": f"{TORCH}+cu126", "cuda": "12.6", "torchvision": f"{VISION}+cu126"}
+    again = run_poetry(poetry, project, "install")
+    assert "No dependencies to install or update" in again.stdout, again.stdout
+    unchanged = (project / "pyproject.toml").read_bytes()
+    rerun = project_cli(run_cli, index, project, "--probe-file", p100, "--write")  # its pin 2.14.1 holds
+    assert rerun.returncode == 0 and "nothing to change" in rerun.stdout, rerun.stdout + rerun.stderr
+    assert (project / "pyproject.toml").read_bytes() == unchanged
+    # two classes on one platform: Poetry has no conflicting extras, so it is refused with the way out
+    two = project_cli(run_cli, index, project, "--probe-file", p100, "--probe-file",
+                      str(PROBES / "no-gpu.json"), "--torch", TORCH, "--write")
+    assert two.returncode == 3 and "Poetry cannot lock mutually exclusive builds" in two.stderr
+    assert (project / "pyproject.toml").read_bytes() == unchanged
+
+
+def test_a_poetry_project_for_two_platforms_gets_markers(run_cli, index: Index, poetry: Path,
+                                                         tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(POETRY_PROJECT)
+    proc = project_cli(run_cli, index, project, "--probe-file", str(PROBES / "pascal-node.json"),
+                       "--probe-file", str(windows_probe(tmp_path)), "--torch", TORCH, "--write")
+    assert proc.returncode == 0, proc.stderr
+    text = (project / "pyproject.toml").read_text()
+    assert '{version = "2.14.1", source = "pytorch-cu126", markers = "sys_platform == \'linux\'"}' in text
+    assert '{version = "2.14.1", source = "pytorch-cu130", markers = "sys_platform == \'win32\'"}' in text
+    run_poetry(poetry, project, "lock")
+    lock = (project / "poetry.lock").read_text()
+    assert 'version = "2.14.1+cu126"' in lock and 'version = "2.14.1+cu130"' in lock
+
+
+def test_a_poetry_2_project_with_pep_621_dependencies_binds_the_source_only(
+        run_cli, index: Index, poetry: Path, tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+        'dependencies = ["torch>=2.4"]\n\n[tool.poetry]\npackage-mode = false\n')
+    proc = project_cli(run_cli, index, project, "--probe-file", str(PROBES / "pascal-node.json"), "--torch", TORCH,
+                       "--write")
+    assert proc.returncode == 0, proc.stderr
+    text = (project / "pyproject.toml").read_text()
+    assert 'dependencies = ["torch==2.14.1", "torchvision==0.29.1"]' in text
+    assert 'torch = {source = "pytorch-cu126"}' in text and 'torchvision = {source = "pytorch-cu126"}' in text
+    run_poetry(poetry, project, "lock")
+    run_poetry(poetry, project, "install")
+    assert installed(project) == {"torch": f"{TORCH}+cu126", "cuda": "12.6", "torchvision": f"{VISION}+cu126"}

@@ -76,6 +76,7 @@ def _write_sources(poetry: Table, fleet: Fleet) -> None:
     for name, url in wanted.items():
         table = tomlkit.table()
         table.update({"name": name, "url": url, "priority": "explicit"})
+        table.add(tomlkit.nl())  # a blank line before whatever table follows
         entries.append(table)
     if "source" in poetry:
         del poetry["source"]

@@ -121,13 +121,28 @@ def torch_specifier(doc: TOMLDocument) -> str | None:
     for entry in entries:
         version = entry.get("version") if isinstance(entry, dict) else entry
         if isinstance(version, str) and version.strip() not in ("", "*"):
-            return _poetry_to_pep440(str(version))
+            return _poetry_to_pep440(version)
     return None
 
 
-def _poetry_to_pep440(version: str) -> str:
+def _poetry_to_pep440(version: str) -> str | None:
+    """Poetry's constraint as PEP 440: `^2.4` -> `>=2.4,<3.0`, `~2.4` -> `>=2.4,<2.5`, `2.4.1` -> `==2.4.1`;
+    None for a form this does not read (the plan is then not constrained by it)."""
     text = version.strip()
-    return f"=={text}" if text[0].isdigit() else text
+    match = re.fullmatch(r"([\^~])\s*(\d+(?:\.\d+)*)", text)
+    if match:
+        parts = [int(p) for p in match[2].split(".")]
+        if match[1] == "^":
+            first = next((i for i, p in enumerate(parts) if p), len(parts) - 1)
+            upper = parts[:first] + [parts[first] + 1]
+        else:
+            upper = parts[:1] + [parts[1] + 1] if len(parts) > 1 else [parts[0] + 1]
+        return f">={match[2]},<{'.'.join(map(str, upper))}"
+    if re.fullmatch(r"\d+(?:\.\d+)*", text):
+        return f"=={text}"
+    if re.fullmatch(r"(?:[<>=!~]=?\s*\d+(?:\.\d+)*(?:\.\*)?\s*,?\s*)+", text):
+        return text
+    return None
 
 
 def write_atomically(path: Path, text: str, backup: bool) -> None:
