@@ -339,3 +339,25 @@ def test_a_poetry_2_project_with_pep_621_dependencies_binds_the_source_only(
     run_poetry(poetry, project, "lock")
     run_poetry(poetry, project, "install")
     assert installed(project) == {"torch": f"{TORCH}+cu126", "cuda": "12.6", "torchvision": f"{VISION}+cu126"}
+
+
+def test_a_neighbour_pins_the_plan_where_it_is_installed_and_is_named_where_it_is_not(run_cli,
+                                                                                      tmp_path: Path) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0.1.0"\n'
+                                            'dependencies = ["vllm==0.33.0", "torch"]\n')
+    examples = Path(__file__).parent.parent / "examples"
+    held = json.loads(run_cli("project", "--project", str(project), "--probe-file",
+                              str(examples / "h100-with-vllm.json"), "--json").stdout)
+    plan = held["classes"][0]["plan"]
+    assert (plan["torch"], plan["torchvision"]) == ("2.14.0", "0.29.0")
+    assert [h["requires"] for h in plan["held_by"]] == ["torch==2.14.0", "torchvision==0.29.0",
+                                                        "torchaudio==2.11.0"]
+    assert not any(n.startswith("not checked") for n in held["notes"])
+    free = json.loads(run_cli("project", "--project", str(project), "--probe-file",
+                              str(PROBES / "h100-580.json"), "--json").stdout)
+    assert free["classes"][0]["plan"]["held_by"] == []
+    assert [n for n in free["notes"] if n.startswith("not checked")] == [
+        "not checked: the requirements on torch of vllm (in the project, installed in no environment probed "
+        "here: install them, or record a probe where they are)"]

@@ -3,6 +3,7 @@ Poetry project; `--which` names the class of the machine it runs on."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -64,6 +65,10 @@ def project(
     from torchsetup.project.pyproject import open_project
 
     project_file = open_project(project_path)
+    if options.python is None and not options.probe_files:  # this machine: the project's own environment
+        own = project_file.path.parent / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        if own.exists():
+            options = replace(options, python=str(own))
     if which:
         _which(options, project_file)
         return
@@ -71,15 +76,21 @@ def project(
     from torchsetup.matrix import load_matrix
     from torchsetup.project.classes import plan_fleet
     from torchsetup.project.outcome import edited
-    from torchsetup.project.pyproject import parse, torch_specifier
+    from torchsetup.project.pyproject import parse, torch_specifier, unchecked_neighbours
 
     files = probe_files_of(options.probe_files)
     loaded = load_matrix(options.matrix)
     machines, labels, exe = machines_for(options.python, files or None, gpus=options.gpus)
     request = plan_request(options, exe, machines)
+    doc = parse(project_file.path, project_file.text)
     if options.torch is None:
-        request = replace(request, torch=torch_specifier(parse(project_file.path, project_file.text)))
+        request = replace(request, torch=torch_specifier(doc))
     fleet = plan_fleet(machines, labels, loaded, request)
+    unchecked = unchecked_neighbours(doc, machines)
+    if unchecked and fleet.resolution is None:
+        fleet = replace(fleet, notes=(*fleet.notes, "not checked: the requirements on torch of "
+                                      f"{', '.join(unchecked)} (in the project, installed in no environment "
+                                      "probed here: install them, or record a probe where they are)"))
     if fleet.resolution is not None:
         res = fleet.resolution
         error = res.error or "no build fits"

@@ -16,7 +16,12 @@ from torchsetup.errors import UsageError
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
 
+    from torchsetup.probe.model import Machine
+
 FAMILY = ("torch", "torchvision", "torchaudio")
+# packages known to require one torch (data/sources/torch-dependents.md): their pins constrain a plan
+KNOWN_NEIGHBOURS = ("vllm", "xformers", "flash-attn", "torch-tensorrt", "torchao", "fbgemm-gpu",
+                    "fbgemm-gpu-genai", "torch-scatter", "torch-sparse", "pyg-lib", "bitsandbytes", "apex")
 PROJECT_FILE = "pyproject.toml"
 
 
@@ -143,6 +148,19 @@ def _poetry_to_pep440(version: str) -> str | None:
     if re.fullmatch(r"(?:[<>=!~]=?\s*\d+(?:\.\d+)*(?:\.\*)?\s*,?\s*)+", text):
         return text
     return None
+
+
+def unchecked_neighbours(doc: TOMLDocument, machines: list[Machine]) -> list[str]:
+    """The project's dependencies known to require one torch whose requirement nobody read: installed in
+    none of the environments probed (their `dependents`)."""
+    project = doc.get("project", {})
+    values = list(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        values += list(extra)
+    names = {requirement_name(str(v)) for v in values if isinstance(v, str)}
+    names |= {requirement_name(str(k)) for k in doc.get("tool", {}).get("poetry", {}).get("dependencies", {})}
+    seen = {requirement_name(d.name) for m in machines for d in m.dependents or ()}
+    return sorted(n for n in names if n in KNOWN_NEIGHBOURS and n not in seen)
 
 
 def write_atomically(path: Path, text: str, backup: bool) -> None:
