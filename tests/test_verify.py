@@ -124,3 +124,34 @@ def test_a_stopped_verify_leaves_no_child(tmp_path: Path, signum: int, code: int
     assert "the smoke test was stopped" in err
     left = subprocess.run(["pgrep", "-f", "smoke_script.py"], capture_output=True, text=True).stdout.split()
     assert not left, f"smoke children left running: {left}"
+
+
+def test_verify_alone_expects_the_gpus_only_nvidia_smi_reports(torch_venv: Path, run_cli,
+                                                               tmp_path: Path) -> None:
+    """A stand-in nvidia-smi (a real child process) reports two A100s on a machine without /dev/nvidia*
+    (as on WSL2); torch is the real CPU torch with a FAKE torch.cuda (tests/fake_cuda) saying it is a
+    CUDA 12.8 build that sees no device. verify alone must fail it, as install's smoke test does."""
+    if Path("/dev/nvidiactl").exists() or Path("/proc/driver/nvidia").exists():
+        pytest.skip("this machine has an NVIDIA driver")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    smi = bin_dir / "nvidia-smi"
+    smi.write_text("#!/bin/sh\ncase \"$1\" in\n  --query-gpu=*) cat <<'OUT'\n"
+                   "0, NVIDIA A100-SXM4-80GB, GPU-3e7a9c1b-5d2f-4b8a-9c6e-1f0a2b3c4d5e, 8.0, 81920, Disabled, "
+                   "550.54.14\n"
+                   "1, NVIDIA A100-SXM4-80GB, GPU-8b2d4f6a-1c3e-4d5f-a7b9-c0d1e2f3a4b5, 8.0, 81920, Disabled, "
+                   "550.54.14\n"
+                   "OUT\n;;\n  *) echo 'Driver Version: 550.54.14      CUDA Version: 12.4';;\nesac\n")
+    smi.chmod(0o755)
+    fake = Path(__file__).parent / "fake_cuda"
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+               PYTHONPATH=f"{REPO}{os.pathsep}{fake}",
+               TORCHSETUP_FAKE_CUDA=json.dumps({"build_cuda": "12.8", "arch": ["sm_80"], "devices": []}))
+    proc = run_cli("verify", "--json", "--python", str(torch_venv), env=env)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1 and doc["ok"] is False, doc
+    gpu = [c for c in doc["checks"] if c["name"] == "GPU available"]
+    assert gpu and gpu[0]["ok"] is False
+    assert "this machine has an NVIDIA GPU, but this CUDA build of torch cannot use it" in gpu[0]["detail"]
+    without = dict(env, PATH=os.environ["PATH"])  # no census finds a GPU: the same torch passes on the CPU
+    assert json.loads(run_cli("verify", "--json", "--python", str(torch_venv), env=without).stdout)["ok"] is True

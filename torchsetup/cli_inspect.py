@@ -62,11 +62,10 @@ def verify(
     """Smoke-test the torch installed in the target interpreter (the GPU when there is one)."""
     from torchsetup.documents import verify_document
     from torchsetup.probe.interpreter import default_python
-    from torchsetup.probe.pci import gpu_kinds
-    from torchsetup.verify import import_dependents, run_verify
+    from torchsetup.verify import census_kinds, import_dependents, run_verify
 
     target = python or default_python()
-    report = run_verify(target, timeout, expect=gpu_kinds())
+    report = run_verify(target, timeout, expect=census_kinds())
     if dependents:
         from torchsetup.probe.interpreter import read_interpreter
 

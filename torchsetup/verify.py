@@ -65,6 +65,20 @@ def expected_gpus(machine: Machine) -> tuple[str, ...]:
     return tuple(kinds)
 
 
+def census_kinds() -> tuple[str, ...]:
+    """This machine's GPU kinds from the census `probe` makes (NVML, nvidia-smi, the kernel's files,
+    PCI, device nodes), without the interpreter child: `verify` alone expects what `probe` finds."""
+    import os
+
+    from torchsetup.probe.machine import probe_nvidia, probe_timeout
+    from torchsetup.probe.model import Machine
+    from torchsetup.probe.system import read_os
+
+    os_info = read_os()
+    nvidia, _ = probe_nvidia(os_info, timeout=probe_timeout(os.environ))
+    return expected_gpus(Machine(os=os_info, nvidia=nvidia))
+
+
 def run_verify(python: str, timeout: float = 120.0, script: Path = SMOKE_SCRIPT,
                expect: tuple[str, ...] = ()) -> VerifyReport:
     check_timeout(timeout)

@@ -17,6 +17,11 @@ import json
 import os
 
 _RAW = os.environ.get("TORCHSETUP_FAKE_CUDA")
+if _RAW:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:  # an interpreter without torch (torchsetup's own)
+        _RAW = None
 
 if _RAW:
     import time
