@@ -285,3 +285,35 @@ def test_the_doctor_says_what_its_verdict_is_about(run_cli, tmp_path: Path) -> N
                         "driver 550.54.14, NVIDIA GeForce RTX 4090 (sm_89)")
     assert not any(line.startswith("checked:") for line in
                    run_cli("doctor", "--json", "--probe-file", str(f)).stdout.splitlines())
+
+
+def _doctor_of(run_cli, tmp_path: Path, fixture: str, installed: str, **os_fields: object) -> list[dict[str, str]]:
+    """doctor over a fixture probe document (fixtures/probes, written by hand) with another torch in it,
+    without `builds` (as an older probe, or a document written by hand, has it)."""
+    doc = json.loads((Path(__file__).parent / "fixtures" / "probes" / f"{fixture}.json").read_text())
+    doc["os"].update(os_fields)
+    doc["installed"] = {"torch": installed, "torchvision": None, "torchaudio": None}
+    doc.pop("builds", None)
+    path = tmp_path / f"{fixture}-{installed}.json"
+    path.write_text(json.dumps(doc))
+    return json.loads(run_cli("doctor", "--json", "--probe-file", str(path)).stdout)["findings"]
+
+
+def test_a_jetpack_torch_is_never_called_cpu_only(run_cli, tmp_path: Path) -> None:
+    findings = _doctor_of(run_cli, tmp_path, "jetson-orin", "2.0.0a0+ec3941ad.nv23.02")
+    assert [f for f in findings if f["severity"] == "error"] == []
+    assert not any("CPU-only" in f["message"] for f in findings)
+    jetpack = [f for f in findings if "NVIDIA's JetPack build for Jetson" in f["message"]]
+    assert [f["code"] for f in jetpack] == ["not-checked"] and jetpack[0]["severity"] == "warning"
+
+
+def test_a_low_confidence_arch_list_is_never_a_silent_pass(run_cli, tmp_path: Path) -> None:
+    """Windows 2.8 cu128: the sources disagree about sm_61; a GTX 1080 Ti user reports "no kernel image"."""
+    findings = _doctor_of(run_cli, tmp_path, "gtx1080ti-575", "2.8.0+cu128", system="Windows", machine="AMD64",
+                          libc=None)
+    doubt = [f for f in findings if f["message"].startswith("not checked for certain: the GPU kernels of torch "
+                                                             "2.8.0+cu128 on windows-x86_64")]
+    assert len(doubt) == 1 and doubt[0]["severity"] == "warning" and doubt[0]["code"] == "not-checked"
+    assert "low-medium" in doubt[0]["message"]
+    linux = _doctor_of(run_cli, tmp_path, "gtx1080ti-575", "2.8.0+cu126")  # a list of high confidence: no doubt
+    assert not any(f["message"].startswith("not checked for certain") for f in linux)

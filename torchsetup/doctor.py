@@ -33,6 +33,20 @@ if TYPE_CHECKING:
 __all__ = ["Finding", "diagnose", "examine", "identify", "InstalledTorch"]
 
 
+JETPACK = "jetpack"  # NVIDIA's builds for Jetson boards: `+nv23.02`-style local versions
+UNCERTAIN = ("low", "script only")  # arch-list confidences a judgement cannot rest on silently
+
+
+def is_jetpack(version: str, machine: Machine) -> bool:
+    """NVIDIA's JetPack wheel: a `.nvYY.MM` local version, or a CUDA build on a Jetson."""
+    import re
+
+    if re.search(r"(?:^|[+.])nv\d{2}\.\d{2}", _local(version) or ""):
+        return True
+    own = (machine.builds or {}).get("torch")
+    return bool(machine.os and machine.os.jetson and own is not None and own.cuda)
+
+
 def _base(version: str) -> str:
     return version.split("+")[0]
 
@@ -57,6 +71,9 @@ def identify(machine: Machine, matrix: Matrix, platform: str) -> InstalledTorch 
     if version is None:
         return None
     release = _release(matrix, version)
+    if is_jetpack(version, machine):
+        how = f"its version {version}" if _local(version) else "its torch/version.py on a Jetson"
+        return InstalledTorch(version, release, None, JETPACK, how, False, own)
     named = own.variant if own else None
     local = _local(own.version or version) if own else _local(version)
     if named is not None:
@@ -106,10 +123,18 @@ def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> l
     findings += python_findings(matrix, t, installed.release)
     for name in ("torchvision", "torchaudio"):
         findings += companion_findings(matrix, machine, t, installed, name)
+    if installed.build == JETPACK:
+        return findings + [Finding(Severity.WARNING, "not-checked", f"not checked: the GPU kernels of torch "
+                                   f"{installed.version}, NVIDIA's JetPack build for Jetson ({installed.how}): "
+                                   "the matrix holds no JetPack builds; NVIDIA chose its kernels for the board")]
     if installed.variant is None:
         return findings
     release = installed.release or _stand_in(installed)
     arch = _arch_list(matrix, installed, t.platform)
+    if arch is not None and arch.confidence.startswith(UNCERTAIN) and t.gpus:
+        findings.append(Finding(Severity.WARNING, "not-checked", "not checked for certain: the GPU kernels of "
+                                f"torch {installed.version} on {t.platform} were judged by an arch list that is "
+                                f"not verified ({arch.source}: {arch.confidence})"))
     verdict = check_variant(matrix, release, installed.variant, t, fleet_has_gpu=False, forced=False,
                             allow_cpu=False, for_extensions=True, arch=arch)
     said = {(f.code, f.severity) for f in findings}
