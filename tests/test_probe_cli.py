@@ -15,7 +15,7 @@ from torchsetup import documents
 from torchsetup.probe.interpreter import read_interpreter
 
 PROBE_KEYS = {"schema", "os", "python", "nvidia", "cuda_toolkit", "installed", "builds", "install_problems",
-              "dependents", "warnings"}
+              "dependents", "amd", "intel", "warnings"}
 
 
 def install_fake_dist(python: Path, name: str, version: str, broken_import: bool = True) -> None:
@@ -50,6 +50,8 @@ def test_probe_json_is_the_document_alone(run_cli, bare_venv: Path) -> None:
                                                  "error"}
     assert set(doc["os"]) == {"system", "machine", "libc", "wsl", "container", "jetson"}
     assert set(doc["python"]) == {"executable", "version", "free_threaded", "pip", "externally_managed"}
+    assert list(doc["amd"]) == ["source", "rocm", "gpus", "hsa_override_gfx_version", "error"]
+    assert list(doc["intel"]) == ["source", "gpus", "error"]
     assert doc["installed"]["torch"] == "2.5.1+cu124"
     assert doc["os"]["libc"].startswith("glibc ")
 

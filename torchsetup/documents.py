@@ -58,6 +58,10 @@ def probe_document(machine: Machine) -> dict[str, Any]:
         doc["dependents"] = [
             {"name": d.name, "version": d.version, "requires": list(d.requires), "compiled": d.compiled,
              "built_for": _fields(d.built_for) if d.built_for is not None else None} for d in machine.dependents]
+    if machine.amd is not None:
+        doc["amd"] = {**_fields(machine.amd), "gpus": [_fields(g) for g in machine.amd.gpus]}
+    if machine.intel is not None:
+        doc["intel"] = {**_fields(machine.intel), "gpus": [_fields(g) for g in machine.intel.gpus]}
     doc["warnings"] = list(machine.warnings)
     return doc
 

@@ -23,6 +23,8 @@ def no_fit(targets: list[Target], rejected: list[Rejection], torch: str | None, 
         return Resolution(False, None, (), f"no release in the matrix matches torch {torch or ''}",
                           f"The newest release the matrix knows is {newest_release}; `torchsetup matrix show` "
                           "lists them all.")
+    if any(t.amd_gpus for t in targets):
+        return _amd_no_fit(targets, rejected, allow_cpu)
     # CPU and ROCm builds on an NVIDIA machine are other roads (a flag, other hardware), not near misses
     other_roads = (FailureKind.DATA, FailureKind.PREFERENCE, FailureKind.CPU)
     real = ([r for r in rejected if r.kind not in other_roads
@@ -57,6 +59,30 @@ def no_fit(targets: list[Target], rejected: list[Rejection], torch: str | None, 
     ordered = tuple(nearest) + tuple(r for r in rejected if r not in real)
     return Resolution(False, None, ordered, error, "; ".join(hints) or
                       "Relax --torch/--variant, or check the probe (torchsetup probe).")
+
+
+def _amd_no_fit(targets: list[Target], rejected: list[Rejection], allow_cpu: bool) -> Resolution:
+    """On AMD machines the ROCm builds are the candidates; a card no ROCm wheel carries is said so, with
+    the ways out the sources document (an override, AMD's own wheels, a CPU build)."""
+    from torchsetup import rocm
+
+    real = [r for r in rejected if Backend.of(r.variant).kind == BackendKind.ROCM
+            and r.kind not in (FailureKind.DATA, FailureKind.PREFERENCE)]
+    ordered = tuple(real) + tuple(r for r in rejected if r not in real)
+    cpu_way = [] if allow_cpu else ["--allow-cpu → a CPU-only build: torch runs, but without the AMD GPU"]
+    for t in targets:
+        for name, gfx in t.amd_gpus:
+            if gfx is not None and not any(gfx in row.gfx for row in rocm.GFX_ROWS):
+                hint = "; ".join([*rocm.ways_out(gfx), *cpu_way])
+                return Resolution(False, None, ordered, "no build fits: no ROCm wheel on the PyTorch index "
+                                  f"carries {gfx} ({name} on {t.label})", hint)
+    if not real:
+        platforms = ", ".join(sorted({t.platform for t in targets}))
+        return Resolution(False, None, ordered, f"no build fits: no ROCm build for {platforms} (ROCm wheels are "
+                          "Linux x86_64 only)", "; ".join(cpu_way) or None)
+    newest = real[0]
+    return Resolution(False, None, ordered, f"no build fits: the newest ROCm candidate, torch {newest.torch} "
+                      f"{newest.variant}, fails: {newest.reason}", "; ".join(cpu_way) or None)
 
 
 def _ways_out(nearest: list[Rejection], kinds_of: dict[int, set[FailureKind]], allow_cpu: bool,

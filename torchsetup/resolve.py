@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from torchsetup import cuda
 from torchsetup.command import CommandOptions, Pins, install_argv, mirrored
 from torchsetup.errors import UsageError
-from torchsetup.kinds import FailureKind, GpuState, VariantForm
+from torchsetup.kinds import BackendKind, FailureKind, GpuState, VariantForm
 from torchsetup.matrix.store import Matrix, Release, Variant
 from torchsetup.matrix.view import parse_spec
 from torchsetup.nofit import no_fit
@@ -101,6 +101,8 @@ class Preference:
     @classmethod
     def of(cls, variant: Variant, full: bool, forced: bool) -> Preference:
         preferred_source = (variant.form == VariantForm.PYPI) != forced
+        if variant.backend.kind == BackendKind.ROCM and len(variant.backend.version) >= 2:
+            return cls(FULLY_SUPPORTED, (variant.backend.version[0], variant.backend.version[1]), preferred_source)
         if variant.cuda is None:
             return cls(CPU_ONLY, (0, 0), preferred_source)
         return cls(FULLY_SUPPORTED if full else MINOR_COMPATIBLE, variant.cuda, preferred_source)
@@ -158,6 +160,7 @@ def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
     if forced_error:
         return forced_error
     fleet_has_gpu = any(t.gpu_state == GpuState.GPUS for t in targets)
+    fleet_has_amd = any(t.amd_gpus for t in targets)
     if request.allow_cpu and fleet_has_gpu and not request.variant:
         # CPU may win only where no GPU build fits: try without it first
         gpu_only = _resolve(machines, matrix, replace(request, allow_cpu=False), labels)
@@ -170,6 +173,8 @@ def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
         cpu_note = None
     selection_notes = [note if len(machines) == 1 else f"{label}: {note}"
                        for m, label in zip(machines, names, strict=True) for note in m.gpu_notes]
+    selection_notes += [note if len(targets) == 1 else f"{t.label}: {note}"
+                        for t in targets for note in t.vendor_notes]
     unique = list({_signature(t): t for t in targets}.values())
     rejected: list[Rejection] = []
     skipped_for_cpu: list[Release] = []  # newer releases with no CPU-only build for these machines
@@ -189,7 +194,7 @@ def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
                                       FailureKind.DEPENDENT, kinds=(FailureKind.DEPENDENT,)))
             continue
         passing = _candidates(matrix, release, request, unique, fleet_has_gpu, rejected)
-        if not passing and not fleet_has_gpu and _gpu_only(rejected, release.torch):
+        if not passing and not fleet_has_gpu and not fleet_has_amd and _gpu_only(rejected, release.torch):
             if spec is None:
                 skipped_for_cpu.append(release)  # the default plan looks for a CPU build first
                 continue

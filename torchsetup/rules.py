@@ -29,6 +29,10 @@ class Target:
     container: bool = False
     jetson: bool = False
     toolkit: tuple[int, int] | None = None
+    amd_gpus: tuple[tuple[str, str | None], ...] = ()  # (name, gfx judged) of the AMD GPUs torch would use
+    amd_override: str | None = None  # HSA_OVERRIDE_GFX_VERSION, when set: the gfx judged is the overridden one
+    vendor_notes: tuple[str, ...] = ()  # GPUs of another vendor left out of the plan, in words
+    amd_looked: bool = False  # the probe looked for AMD GPUs (a document without `amd` did not)
 
     @property
     def family(self) -> str:
@@ -110,6 +114,7 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
     else:
         state = GpuState.NO_GPU
     toolkit = cuda.parse_cuda(machine.cuda_toolkit.version) if machine.cuda_toolkit else None
+    amd_gpus, override, vendor_notes = _amd_gpus(machine, bool(gpus))
     return Target(
         label=label, system=system, platform=plat, python=py,
         glibc=o.glibc_version if o and plat.startswith("linux") else None,
@@ -120,8 +125,54 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
         gpus=gpus, gpu_state=state,
         nvidia_error=nv.error if nv else "the probe document says nothing about NVIDIA GPUs (no nvidia section)",
         wsl=bool(o and o.wsl), container=bool(o and o.container), jetson=bool(o and o.jetson),
-        toolkit=toolkit,
+        toolkit=toolkit, amd_gpus=amd_gpus, amd_override=override, vendor_notes=vendor_notes,
+        amd_looked=machine.amd is not None,
     )
+
+
+def _amd_gpus(machine: Machine, nvidia: bool) -> tuple[tuple[tuple[str, str | None], ...], str | None,
+                                                        tuple[str, ...]]:
+    """The AMD GPUs a plan is for: the discrete ones (an iGPU beside them is left out, said so), none
+    when NVIDIA GPUs are there (one torch build cannot use both vendors: said so)."""
+    amd = machine.amd
+    if amd is None or not amd.gpus:
+        return (), None, ()
+    from torchsetup.probe.vendors import override_gfx
+
+    names = ", ".join(f"{g.name}" + (f" ({g.gfx})" if g.gfx else "") for g in amd.gpus)
+    if nvidia:
+        return (), None, (f"AMD GPU(s) {names} left out: one torch build cannot use NVIDIA and AMD GPUs "
+                          "together; this plan is for the NVIDIA GPU(s)",)
+    chosen = [g for g in amd.gpus if not g.integrated] or list(amd.gpus)
+    notes = [f"{g.name} ({g.gfx}), an integrated GPU, is left out: the plan is for the discrete one(s)"
+             for g in amd.gpus if g not in chosen]
+    forced = override_gfx(amd.hsa_override_gfx_version)
+    if amd.hsa_override_gfx_version:
+        notes.append(f"HSA_OVERRIDE_GFX_VERSION={amd.hsa_override_gfx_version} is set: the ROCm runtime reports "
+                     f"{forced or 'an unreadable target'} for every AMD GPU, so that is the gfx judged")
+    return tuple((g.name, forced or g.gfx) for g in chosen), amd.hsa_override_gfx_version, tuple(notes)
+
+
+def check_rocm(release: Release, variant: Variant, t: Target) -> Verdict:
+    """A ROCm build on a machine with AMD GPUs: every GPU's gfx target in the build's list."""
+    from torchsetup import rocm
+
+    label = f"{release.torch}+{variant.name}"
+    row = rocm.gfx_row(release.torch, variant.name)
+    if row is None:
+        return fail(f"no gfx list is known for {label}", FailureKind.ARCH, unknown=True)
+    failures = []
+    for name, gfx in t.amd_gpus:
+        if gfx is None:
+            failures.append(Failure(f"the gfx target of {name} is not known (no KFD topology): whether {label} "
+                                    "has kernels for it is not known", FailureKind.ARCH, unknown=True))
+        elif gfx not in row.gfx:
+            failures.append(Failure(f"{gfx} ({name}) is not in {variant.name}'s list ({rocm.describe(row)})",
+                                    FailureKind.ARCH))
+    notes: tuple[str, ...] = ()
+    if row.confidence.startswith(("low", "script only")):
+        notes = (f"the gfx list of {label} is not verified ({row.source}: {row.confidence})",)
+    return Verdict(tuple(failures), notes, True)
 
 
 def _py_range(versions: tuple[str, ...]) -> str:
@@ -244,9 +295,16 @@ def check_variant(matrix: Matrix, release: Release, variant: Variant, t: Target,
     if variant.cuda is not None:
         rest = check_cuda(matrix, release, variant, t, fleet_has_gpu, forced, for_extensions, arch)
     elif variant.backend.kind == BackendKind.ROCM:
-        rest = (Verdict(notes=("ROCm build chosen by --variant; the AMD GPU was not checked",)) if forced else
-                fail("a ROCm build needs an AMD GPU; torchsetup probes NVIDIA GPUs only "
-                     f"(force it with --variant {variant.name})", FailureKind.GPU))
+        if t.amd_gpus:
+            rest = check_rocm(release, variant, t)
+        else:
+            rest = (Verdict(notes=("ROCm build chosen by --variant; no AMD GPU was found to check it against",))
+                    if forced else fail(f"a ROCm build needs an AMD GPU; {t.label} has none" if t.amd_looked else
+                                        f"a ROCm build needs an AMD GPU; the probe of {t.label} did not look for "
+                                        "AMD GPUs", FailureKind.GPU))
+    elif t.amd_gpus and not (allow_cpu or forced):
+        rest = fail(f"a CPU-only build on {t.label}, which has an AMD GPU (pass --allow-cpu to accept it)",
+                    FailureKind.CPU)
     elif t.gpu_state == GpuState.GPUS and not (allow_cpu or forced):
         rest = fail(f"a CPU-only build on {t.label}, which has an NVIDIA GPU (pass --allow-cpu to accept it)",
                     FailureKind.CPU)

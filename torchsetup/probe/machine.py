@@ -23,6 +23,7 @@ from torchsetup.probe.toolkit import start_toolkit_read
 
 if TYPE_CHECKING:
     from torchsetup.probe.smi import SmiReading
+    from torchsetup.probe.vendors import AmdInfo, IntelInfo
 
 DEFAULT_TIMEOUT = 15.0  # nvidia-smi takes 6 s on a big node; a hung one is stopped at this bound
 
@@ -153,6 +154,7 @@ def probe_machine(
         pending_toolkit = start_toolkit_read(env, root, timeout)  # nvcc, when asked, runs meanwhile
         os_info = read_os(root, env)
         nvidia, nv_warnings = probe_nvidia(os_info, nvml_lib, env, root, timeout)
+        amd, intel = probe_other_vendors(os_info, env, root)
         facts = finish_interpreter_probe(child, target)
         toolkit = pending_toolkit.answer()
     except BaseException:
@@ -171,4 +173,18 @@ def probe_machine(
         builds=facts.builds,
         install_problems=facts.install_problems,
         dependents=facts.dependents,
+        amd=amd,
+        intel=intel,
     )
+
+
+def probe_other_vendors(os_info: OSInfo, environ: Mapping[str, str], root: Path
+                        ) -> tuple[AmdInfo | None, IntelInfo | None]:
+    """AMD and Intel GPUs, from the kernel's files (Linux); unknown (None) elsewhere: on Windows the
+    OS's own list (WMI) is not read yet, and macOS has no ROCm or XPU builds to plan."""
+    if os_info.system != "Linux" or os_info.wsl:
+        return None, None
+    from torchsetup.probe.amd import probe_amd
+    from torchsetup.probe.intel import probe_intel
+
+    return probe_amd(root, environ), probe_intel(root)

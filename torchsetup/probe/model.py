@@ -13,6 +13,7 @@ from torchsetup.errors import UsageError
 
 if TYPE_CHECKING:
     from torchsetup.dependents import Dependent
+    from torchsetup.probe.vendors import AmdInfo, IntelInfo
 from torchsetup.schemas import PROBE
 
 NVIDIA_SOURCES = ("nvml", "nvidia-smi", "procfs", "file", "none")
@@ -179,6 +180,8 @@ class Machine:
     gpus_hidden_from_torch: bool = False  # CUDA_VISIBLE_DEVICES hides every GPU
     toolkit_probed: bool = True  # False: a probe document without cuda_toolkit (unknown, not "none")
     dependents: tuple[Dependent, ...] | None = None  # None: not read (an older probe document)
+    amd: AmdInfo | None = None  # None: not looked for (macOS, Windows, an older probe document)
+    intel: IntelInfo | None = None
 
 
 _CAPABILITY = re.compile(r"([0-9]{1,2})\.([0-9])")  # ASCII digits only: int() also takes "８"
@@ -350,6 +353,12 @@ def machine_from_document(data: Any, source: str) -> Machine:
                 raise r.fail(f"{where}.installer", f"expected one of {', '.join(INSTALLERS)}")
             builds[name] = build_from_record(entry)
     dependents = read_dependents(doc.get("dependents"), r) if doc.get("dependents") is not None else None
+    amd = intel = None
+    if doc.get("amd") is not None or doc.get("intel") is not None:
+        from torchsetup.probe.vendors import read_amd, read_intel
+
+        amd = read_amd(doc["amd"], r.fail) if doc.get("amd") is not None else None
+        intel = read_intel(doc["intel"], r.fail) if doc.get("intel") is not None else None
     problems = doc.get("install_problems")
     if problems is not None and (not isinstance(problems, list) or not all(isinstance(x, str) for x in problems)):
         raise r.fail("install_problems", "expected a list of strings")
@@ -364,6 +373,8 @@ def machine_from_document(data: Any, source: str) -> Machine:
         install_problems=tuple(problems) if problems is not None else None,
         toolkit_probed="cuda_toolkit" in doc,
         dependents=dependents,
+        amd=amd,
+        intel=intel,
     )
 
 

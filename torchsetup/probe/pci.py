@@ -5,6 +5,8 @@ started without the GPU) is told apart from "no GPU"."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 NVIDIA_VENDOR = "0x10de"
@@ -38,3 +40,30 @@ def gpu_kinds(root: Path = Path("/")) -> tuple[str, ...]:
     if (root / "dev/kfd").exists():
         kinds.append("amd")
     return tuple(kinds)
+
+
+@dataclass(frozen=True)
+class PciDevice:
+    slot: str  # 0000:03:00.0
+    vendor: str  # 0x1002
+    device_id: str | None  # 0x744c
+    device_class: str  # 0x030000
+    driver: str | None  # the bound kernel driver (amdgpu, xe, i915), None: none bound
+
+
+def pci_devices(root: Path = Path("/")) -> list[PciDevice]:
+    """Every device on the PCI bus as sysfs shows it; [] where sysfs is not readable."""
+    devices = root / "sys/bus/pci/devices"
+    try:
+        entries = sorted(devices.iterdir())
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        try:
+            driver: str | None = os.path.basename(os.readlink(entry / "driver"))
+        except OSError:
+            driver = None
+        out.append(PciDevice(entry.name, _read(entry / "vendor"), _read(entry / "device") or None,
+                             _read(entry / "class"), driver))
+    return out
