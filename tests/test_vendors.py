@@ -170,3 +170,38 @@ def test_a_bad_amd_section_names_the_field(tmp_path: Path, field: str, value: ob
     with pytest.raises(UsageError) as caught:
         machine_from_document(doc, "box.json")
     assert caught.value.message.startswith(f"box.json: {message}")
+
+
+def intel_machine(tmp_path: Path, *devices: tuple[str, str, str | None]) -> Machine:
+    """no-gpu.json with the Intel section the census gives for fake PCI devices (slot, device id, driver)."""
+    root = tmp_path / f"intel-{len(list(tmp_path.iterdir()))}"
+    for slot, device, driver in devices:
+        pci(root, slot, "0x8086", device, "0x030000", driver)
+    doc = json.loads((PROBES / "no-gpu.json").read_text())
+    doc["intel"] = probe_document(Machine(intel=probe_intel(root)))["intel"]
+    return machine_from_document(doc, "test")
+
+
+def test_an_arc_b580_gets_the_xpu_build_and_an_old_igpu_never_does(tmp_path: Path) -> None:
+    arc = plan_for(intel_machine(tmp_path, ("0000:03:00.0", "0xe20b", "xe"), ("0000:00:02.0", "0x7d55", "i915")))
+    assert arc.plan is not None and (arc.plan.torch, arc.plan.variant) == ("2.13.0", "xpu")
+    assert arc.plan.index_url == "https://download.pytorch.org/whl/xpu"
+    assert any("an integrated GPU, is left out" in n for n in arc.plan.notes)
+    assert any(r.variant == "cpu" and "which has an Intel GPU (Intel Arc B580)" in r.reason for r in arc.rejected)
+    old = plan_for(intel_machine(tmp_path, ("0000:00:02.0", "0x9a49", "i915")))  # Tiger Lake Iris Xe
+    assert old.plan is not None and old.plan.variant != "xpu"
+    assert any("is not a GPU the XPU wheels are built for" in n for n in old.plan.notes)
+    unbound = plan_for(intel_machine(tmp_path, ("0000:03:00.0", "0xe20b", None)))
+    assert unbound.plan is not None and unbound.plan.variant != "xpu"
+    assert any("has no i915 or xe driver bound" in n for n in unbound.plan.notes)
+
+
+def test_an_amd_dgpu_beside_an_intel_igpu_is_planned_for_rocm(tmp_path: Path) -> None:
+    machine = machine_with(tmp_path, RX7900XTX)
+    both = intel_machine(tmp_path, ("0000:00:02.0", "0x7d55", "i915"))
+    from dataclasses import replace
+
+    result = plan_for(replace(machine, intel=both.intel))
+    assert result.plan is not None and result.plan.variant == "rocm7.2"
+    assert any(n.startswith("Intel GPU(s) Intel Core Ultra (Meteor Lake) graphics left out")
+               for n in result.plan.notes)

@@ -16,7 +16,8 @@ KIND_WORDS = {FailureKind.DRIVER: "the NVIDIA driver", FailureKind.ARCH: "the GP
 
 
 def no_fit(targets: list[Target], rejected: list[Rejection], torch: str | None, allow_cpu: bool,
-           newest_with_kernels: str | None, newest_release: str) -> Resolution:
+           newest_with_kernels: str | None, newest_release: str, carried_gfx: frozenset[str] = frozenset()
+           ) -> Resolution:
     """The constraints no candidate passes in the headline; the nearest candidates (fewest failed
     constraints) first; each hint a concrete way out with what it gives."""
     if not rejected:
@@ -24,11 +25,13 @@ def no_fit(targets: list[Target], rejected: list[Rejection], torch: str | None, 
                           f"The newest release the matrix knows is {newest_release}; `torchsetup matrix show` "
                           "lists them all.")
     if any(t.amd_gpus for t in targets):
-        return _amd_no_fit(targets, rejected, allow_cpu)
-    # CPU and ROCm builds on an NVIDIA machine are other roads (a flag, other hardware), not near misses
+        return _amd_no_fit(targets, rejected, allow_cpu, carried_gfx)
+    # CPU, ROCm and XPU builds on an NVIDIA machine are other roads (a flag, other hardware), not near misses
     other_roads = (FailureKind.DATA, FailureKind.PREFERENCE, FailureKind.CPU)
+    other_vendors = (BackendKind.ROCM, BackendKind.XPU) if not any(t.intel_gpus for t in targets) \
+        else (BackendKind.ROCM,)
     real = ([r for r in rejected if r.kind not in other_roads
-             and Backend.of(r.variant).kind != BackendKind.ROCM]
+             and Backend.of(r.variant).kind not in other_vendors]
             or [r for r in rejected if r.kind not in (FailureKind.DATA, FailureKind.PREFERENCE)] or list(rejected))
     broken = next((t for t in targets if t.gpu_state == GpuState.UNUSABLE), None)
     if broken is not None:  # the driver is the blocker: say that, not the first table row
@@ -61,7 +64,8 @@ def no_fit(targets: list[Target], rejected: list[Rejection], torch: str | None, 
                       "Relax --torch/--variant, or check the probe (torchsetup probe).")
 
 
-def _amd_no_fit(targets: list[Target], rejected: list[Rejection], allow_cpu: bool) -> Resolution:
+def _amd_no_fit(targets: list[Target], rejected: list[Rejection], allow_cpu: bool,
+                carried_gfx: frozenset[str]) -> Resolution:
     """On AMD machines the ROCm builds are the candidates; a card no ROCm wheel carries is said so, with
     the ways out the sources document (an override, AMD's own wheels, a CPU build)."""
     from torchsetup import rocm
@@ -72,7 +76,7 @@ def _amd_no_fit(targets: list[Target], rejected: list[Rejection], allow_cpu: boo
     cpu_way = [] if allow_cpu else ["--allow-cpu → a CPU-only build: torch runs, but without the AMD GPU"]
     for t in targets:
         for name, gfx in t.amd_gpus:
-            if gfx is not None and not any(gfx in row.gfx for row in rocm.GFX_ROWS):
+            if gfx is not None and gfx not in carried_gfx:
                 hint = "; ".join([*rocm.ways_out(gfx), *cpu_way])
                 return Resolution(False, None, ordered, "no build fits: no ROCm wheel on the PyTorch index "
                                   f"carries {gfx} ({name} on {t.label})", hint)

@@ -103,6 +103,8 @@ class Preference:
         preferred_source = (variant.form == VariantForm.PYPI) != forced
         if variant.backend.kind == BackendKind.ROCM and len(variant.backend.version) >= 2:
             return cls(FULLY_SUPPORTED, (variant.backend.version[0], variant.backend.version[1]), preferred_source)
+        if variant.backend.kind == BackendKind.XPU:
+            return cls(FULLY_SUPPORTED, (0, 0), preferred_source)
         if variant.cuda is None:
             return cls(CPU_ONLY, (0, 0), preferred_source)
         return cls(FULLY_SUPPORTED if full else MINOR_COMPATIBLE, variant.cuda, preferred_source)
@@ -160,7 +162,7 @@ def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
     if forced_error:
         return forced_error
     fleet_has_gpu = any(t.gpu_state == GpuState.GPUS for t in targets)
-    fleet_has_amd = any(t.amd_gpus for t in targets)
+    fleet_has_amd = any(t.amd_gpus or t.intel_gpus for t in targets)  # GPUs a ROCm or XPU build is for
     if request.allow_cpu and fleet_has_gpu and not request.variant:
         # CPU may win only where no GPU build fits: try without it first
         gpu_only = _resolve(machines, matrix, replace(request, allow_cpu=False), labels)
@@ -228,7 +230,7 @@ def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
                          f"{variant.name} build runs here on the CPU")
         return Resolution(True, make_plan(release, variant, request, notes), tuple(rejected))
     return no_fit(targets, rejected, request.torch, request.allow_cpu, _newest_with_kernels(matrix, targets),
-                  matrix.releases[0].torch)
+                  matrix.releases[0].torch, frozenset(g for row in matrix.gfx_lists for g in row.gfx))
 
 
 Candidate = tuple[Preference, Variant, list[str]]

@@ -33,6 +33,8 @@ class Target:
     amd_override: str | None = None  # HSA_OVERRIDE_GFX_VERSION, when set: the gfx judged is the overridden one
     vendor_notes: tuple[str, ...] = ()  # GPUs of another vendor left out of the plan, in words
     amd_looked: bool = False  # the probe looked for AMD GPUs (a document without `amd` did not)
+    intel_gpus: tuple[str, ...] = ()  # Intel GPUs of a family the XPU wheels are built for, with a driver bound
+    intel_looked: bool = False
 
     @property
     def family(self) -> str:
@@ -115,6 +117,7 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
         state = GpuState.NO_GPU
     toolkit = cuda.parse_cuda(machine.cuda_toolkit.version) if machine.cuda_toolkit else None
     amd_gpus, override, vendor_notes = _amd_gpus(machine, bool(gpus))
+    intel_gpus, intel_notes = _intel_gpus(machine, bool(gpus) or bool(amd_gpus))
     return Target(
         label=label, system=system, platform=plat, python=py,
         glibc=o.glibc_version if o and plat.startswith("linux") else None,
@@ -125,9 +128,32 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
         gpus=gpus, gpu_state=state,
         nvidia_error=nv.error if nv else "the probe document says nothing about NVIDIA GPUs (no nvidia section)",
         wsl=bool(o and o.wsl), container=bool(o and o.container), jetson=bool(o and o.jetson),
-        toolkit=toolkit, amd_gpus=amd_gpus, amd_override=override, vendor_notes=vendor_notes,
-        amd_looked=machine.amd is not None,
+        toolkit=toolkit, amd_gpus=amd_gpus, amd_override=override, vendor_notes=vendor_notes + intel_notes,
+        amd_looked=machine.amd is not None, intel_gpus=intel_gpus, intel_looked=machine.intel is not None,
     )
+
+
+def _intel_gpus(machine: Machine, other_vendor: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The Intel GPUs an XPU plan is for: a family the wheels are built for, a driver bound; none when
+    an NVIDIA or AMD GPU is planned for (said so)."""
+    intel = machine.intel
+    if intel is None or not intel.gpus:
+        return (), ()
+    from torchsetup.probe.intel import family_of
+
+    if other_vendor:
+        return (), (f"Intel GPU(s) {', '.join(g.name for g in intel.gpus)} left out: one torch build cannot use "
+                    "two vendors' GPUs; this plan is for the other one",)
+    usable = [g for g in intel.gpus if family_of(g.device_id) and g.driver in ("xe", "i915")]
+    notes = [f"{g.name} is not a GPU the XPU wheels are built for (older integrated graphics): it is left out"
+             for g in intel.gpus if not family_of(g.device_id)]
+    notes += [f"{g.name} has no i915 or xe driver bound: it is left out" for g in intel.gpus
+              if family_of(g.device_id) and g.driver not in ("xe", "i915")]
+    discrete = [g for g in usable if not g.integrated]
+    chosen = discrete or usable
+    notes += [f"{g.name}, an integrated GPU, is left out: the plan is for the discrete one(s)"
+              for g in usable if g not in chosen]
+    return tuple(g.name for g in chosen), tuple(notes)
 
 
 def _amd_gpus(machine: Machine, nvidia: bool) -> tuple[tuple[tuple[str, str | None], ...], str | None,
@@ -153,12 +179,10 @@ def _amd_gpus(machine: Machine, nvidia: bool) -> tuple[tuple[tuple[str, str | No
     return tuple((g.name, forced or g.gfx) for g in chosen), amd.hsa_override_gfx_version, tuple(notes)
 
 
-def check_rocm(release: Release, variant: Variant, t: Target) -> Verdict:
+def check_rocm(matrix: Matrix, release: Release, variant: Variant, t: Target) -> Verdict:
     """A ROCm build on a machine with AMD GPUs: every GPU's gfx target in the build's list."""
-    from torchsetup import rocm
-
     label = f"{release.torch}+{variant.name}"
-    row = rocm.gfx_row(release.torch, variant.name)
+    row = matrix.gfx_list(release.torch, variant.name)
     if row is None:
         return fail(f"no gfx list is known for {label}", FailureKind.ARCH, unknown=True)
     failures = []
@@ -167,7 +191,7 @@ def check_rocm(release: Release, variant: Variant, t: Target) -> Verdict:
             failures.append(Failure(f"the gfx target of {name} is not known (no KFD topology): whether {label} "
                                     "has kernels for it is not known", FailureKind.ARCH, unknown=True))
         elif gfx not in row.gfx:
-            failures.append(Failure(f"{gfx} ({name}) is not in {variant.name}'s list ({rocm.describe(row)})",
+            failures.append(Failure(f"{gfx} ({name}) is not in {variant.name}'s list ({row.describe()})",
                                     FailureKind.ARCH))
     notes: tuple[str, ...] = ()
     if row.confidence.startswith(("low", "script only")):
@@ -296,12 +320,25 @@ def check_variant(matrix: Matrix, release: Release, variant: Variant, t: Target,
         rest = check_cuda(matrix, release, variant, t, fleet_has_gpu, forced, for_extensions, arch)
     elif variant.backend.kind == BackendKind.ROCM:
         if t.amd_gpus:
-            rest = check_rocm(release, variant, t)
+            rest = check_rocm(matrix, release, variant, t)
         else:
             rest = (Verdict(notes=("ROCm build chosen by --variant; no AMD GPU was found to check it against",))
                     if forced else fail(f"a ROCm build needs an AMD GPU; {t.label} has none" if t.amd_looked else
                                         f"a ROCm build needs an AMD GPU; the probe of {t.label} did not look for "
                                         "AMD GPUs", FailureKind.GPU))
+    elif variant.backend.kind == BackendKind.XPU:
+        if t.intel_gpus:
+            rest = Verdict(notes=("the XPU wheels need only Intel's GPU driver (the SYCL runtime comes from "
+                                  "pip)",), full_support=True)
+        else:
+            rest = (Verdict(notes=("XPU build chosen by --variant; no Intel GPU the wheels are built for was "
+                                   "found",)) if forced
+                    else fail(f"an XPU build needs an Intel GPU the wheels are built for; {t.label} has none"
+                              if t.intel_looked else "an XPU build needs an Intel GPU; the probe of "
+                              f"{t.label} did not look for Intel GPUs", FailureKind.GPU))
+    elif t.intel_gpus and not (allow_cpu or forced):
+        rest = fail(f"a CPU-only build on {t.label}, which has an Intel GPU ({t.intel_gpus[0]}) (pass "
+                    "--allow-cpu to accept it)", FailureKind.CPU)
     elif t.amd_gpus and not (allow_cpu or forced):
         rest = fail(f"a CPU-only build on {t.label}, which has an AMD GPU (pass --allow-cpu to accept it)",
                     FailureKind.CPU)

@@ -108,6 +108,10 @@ def _tables() -> dict[str, Any]:
              "ptx": [a.replace("+PTX", "") for a in row.arch.split(";") if a.endswith("+PTX")],
              "confidence": row.confidence, "source": row.source}
             for row in archlists.ARCH_LISTS],
+        "rocm_gfx": [
+            {"torch": list(row.torch), "variant": variant, "gfx": list(row.gfx), "confidence": row.confidence,
+             "source": row.source}
+            for row in knowledge.GFX_ROWS for variant in row.variants],
     }
 
 
@@ -155,6 +159,7 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
         record["wheels"] = wheels.get(version, {})
         record["wheels_source"] = torch_simple[0].id if torch_simple and record["wheels"] else None
         pypibuilds.apply(record, learned.get(version), torch_simple[0].id if torch_simple else None)
+        _xpu_variants(record)
         if not record["wheels"]:
             record["unknown"].append("python-versions")
         if not record["variants"]:
@@ -173,6 +178,28 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
         "tables": _tables(),
         "releases": out,
     }
+
+
+def _xpu_variants(record: dict[str, Any]) -> None:
+    """The XPU builds the sources name for this release (the pages and the selector list none)."""
+    version = record["torch"]
+    minor = ".".join(version.split(".")[:2])
+    row = next((r for r in knowledge.XPU_BUILDS if minor in r.torch), None)
+    if row is None or any(v["name"] == "xpu" for v in record["variants"]):
+        return
+    for platforms in ([p for p in row.platforms if p in row.companions_on],
+                      [p for p in row.platforms if p not in row.companions_on]):
+        if not platforms:
+            continue
+        companions = platforms[0] in row.companions_on
+        vision = f"{record['torchvision']}+xpu" if companions and record.get("torchvision") else None
+        audio = f"{record['torchaudio']}+xpu" if companions and record.get("torchaudio") else None
+        names = " ".join(n for n, pin in (("torch", True), ("torchvision", vision), ("torchaudio", audio)) if pin)
+        record["variants"].append({
+            "name": "xpu", "platforms": platforms, "index_url": knowledge.XPU_INDEX,
+            "install": {"form": "index-url", "line": f"pip3 install {names} --index-url {knowledge.XPU_INDEX}"},
+            "torch_pin": f"{version}+xpu", "torchvision_pin": vision, "torchaudio_pin": audio,
+            "source": "knowledge", "confidence": f"{row.confidence}; {row.source}"})
 
 
 def _page_pairings(record: dict[str, Any], source_id: str) -> None:

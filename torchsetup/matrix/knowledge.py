@@ -172,3 +172,87 @@ UPLOAD_PAIRING_HOURS = 6.0
 # Variants a minor release shipped on the PyTorch index, for releases no page or selector covers.
 SHIPPED_CUDA: dict[str, tuple[str, ...]] = {"2.14": ("cu126", "cu130", "cu132", "cpu")}
 SHIPPED_CUDA_CONFIDENCE = "medium (REL-md 'Release Compatibility Matrix', 3rd-party copy)"
+
+
+@dataclass(frozen=True)
+class XpuRow:
+    """The XPU builds on https://download.pytorch.org/whl/xpu for the torch minors listed."""
+
+    torch: tuple[str, ...]
+    platforms: tuple[str, ...]  # linux-x86_64, windows-x86_64
+    companions_on: tuple[str, ...]  # where torchvision and torchaudio have XPU builds too
+    confidence: str
+    source: str
+
+
+XPU_INDEX = "https://download.pytorch.org/whl/xpu"
+_XPU = "rocm-xpu.md §5"
+XPU_BUILDS = (
+    XpuRow(torch=("2.5",), platforms=("linux-x86_64", "windows-x86_64"), companions_on=("linux-x86_64",),
+           confidence="high (docs)", source=f"{_XPU} (docs.pytorch.org/docs/2.5 get_start_xpu: torch only on "
+           "Windows)"),
+    XpuRow(torch=("2.6", "2.7"), platforms=("linux-x86_64", "windows-x86_64"),
+           companions_on=("linux-x86_64", "windows-x86_64"), confidence="high (docs)",
+           source=f"{_XPU} (docs 2.6 and 2.7 get_start_xpu; generate_binary_build_matrix.py @00018c94)"),
+    XpuRow(torch=("2.8", "2.9", "2.10", "2.11"), platforms=("linux-x86_64", "windows-x86_64"),
+           companions_on=("linux-x86_64", "windows-x86_64"), confidence="medium (inferred)",
+           source=f"{_XPU} (inferred: 2.13 docs 'ready from PyTorch 2.5'; uv's docs pin torch>=2.11 from the xpu "
+           "index on linux and win32)"),
+    XpuRow(torch=("2.12", "2.13"), platforms=("linux-x86_64", "windows-x86_64"),
+           companions_on=("linux-x86_64", "windows-x86_64"), confidence="high (docs)",
+           source=f"{_XPU} (docs.pytorch.org/docs/2.12 and stable get_start_xpu)"),
+)
+
+
+@dataclass(frozen=True)
+class GfxRow:
+    """The gfx targets the ROCm builds named carry for the torch minors listed (PYTORCH_ROCM_ARCH, what
+    `get_arch_list()` prints); no wheel was opened to measure them."""
+
+    torch: tuple[str, ...]  # torch minors, "2.7"
+    variants: tuple[str, ...]  # rocm6.2.4, rocm6.3
+    gfx: tuple[str, ...]
+    source: str
+    confidence: str
+
+
+_G5 = ("gfx900", "gfx906", "gfx908", "gfx90a", "gfx1030")
+_G7 = (*_G5[:4], "gfx1030", "gfx1100", "gfx942")
+_G8 = ("gfx900", "gfx906", "gfx908", "gfx90a", "gfx942", "gfx1030", "gfx1100", "gfx1101")
+_G11 = (*_G8, "gfx1102", "gfx1200", "gfx1201")
+_G14 = ("gfx900", "gfx906", "gfx908", "gfx90a", "gfx942", "gfx950", "gfx1030", "gfx1100", "gfx1101", "gfx1102",
+        "gfx1150", "gfx1151", "gfx1200", "gfx1201")
+_COMMON_214 = ("gfx908", "gfx90a", "gfx942", "gfx950", "gfx1030", "gfx1100", "gfx1101", "gfx1102", "gfx1103",
+               "gfx1200", "gfx1201", "gfx1150", "gfx1151")
+_REF = "rocm-xpu.md §2"
+
+GFX_ROWS = (
+    GfxRow(torch=("2.0",), variants=("rocm5.3", "rocm5.4.2"), gfx=_G5, source=f"{_REF} (BLD-2.0)",
+           confidence="medium (script)"),
+    GfxRow(torch=("2.1", "2.2"), variants=("rocm5.5", "rocm5.6", "rocm5.7"), gfx=(*_G5, "gfx1100"),
+           source=f"{_REF} (BLD-2.1/2.2 build_docker.sh)", confidence="medium (script)"),
+    GfxRow(torch=("2.3",), variants=("rocm5.7",), gfx=(*_G5, "gfx1100"), source=f"{_REF} (BLD-2.3)",
+           confidence="medium (script)"),
+    GfxRow(torch=("2.3",), variants=("rocm6.0",), gfx=(*_G5, "gfx1100", "gfx942"), source=f"{_REF} (BLD-2.3)",
+           confidence="medium (script)"),
+    GfxRow(torch=("2.4",), variants=("rocm6.0", "rocm6.1"), gfx=_G7,
+           source=f"{_REF} (BLD-2.4; 2.4.1+rocm6.0 measured)", confidence="high (6.0 measured)"),
+    GfxRow(torch=("2.5",), variants=("rocm6.1", "rocm6.2"), gfx=_G7,
+           source=f"{_REF} (build.sh @1fca82d4; 2.5.1+rocm6.2 measured in uv#14086)", confidence="high"),
+    GfxRow(torch=("2.6",), variants=("rocm6.1", "rocm6.2.4"), gfx=_G8, source=f"{_REF} (PR #141667)",
+           confidence="medium"),
+    GfxRow(torch=("2.7",), variants=("rocm6.2.4", "rocm6.3"), gfx=_G11,
+           source=f"{_REF} (PR #147761, #148562; measured in uv#14086)", confidence="high"),
+    GfxRow(torch=("2.8", "2.9"), variants=("rocm6.3", "rocm6.4"), gfx=_G11, source=f"{_REF} (HFK → build.sh)",
+           confidence="medium"),
+    GfxRow(torch=("2.10",), variants=("rocm7.0", "rocm7.1"), gfx=_G14, source=f"{_REF} (PR #167299; HFK)",
+           confidence="medium-high"),
+    GfxRow(torch=("2.11", "2.12"), variants=("rocm7.1", "rocm7.2"), gfx=_G14,
+           source=f"{_REF} (HFK; rocm7.2 measured in uv PR #18730)", confidence="high"),
+    GfxRow(torch=("2.13",), variants=("rocm7.1", "rocm7.2"), gfx=(*_G14, "gfx1103"),
+           source=f"{_REF} (PR #179653, inferred)", confidence="low-medium (inferred)"),
+    GfxRow(torch=("2.14",), variants=("rocm7.2",), gfx=("gfx900", "gfx906", *_COMMON_214),
+           source=f"{_REF} (build.sh @027375bf, main after 2.14)", confidence="medium"),
+    GfxRow(torch=("2.14",), variants=("rocm7.14",), gfx=_COMMON_214,
+           source=f"{_REF} (build.sh @027375bf, main after 2.14)", confidence="medium"),
+)

@@ -98,6 +98,20 @@ class ArchList:
 
 
 @dataclass(frozen=True)
+class GfxList:
+    """The AMD gfx targets a ROCm build carries (PYTORCH_ROCM_ARCH), with source and confidence."""
+
+    torch: tuple[str, ...]  # torch minors
+    variant: str  # rocm6.3
+    gfx: tuple[str, ...]
+    confidence: str
+    source: str
+
+    def describe(self) -> str:
+        return f"{self.gfx[0]} … {self.gfx[-1]}" if len(self.gfx) > 2 else ", ".join(self.gfx)
+
+
+@dataclass(frozen=True)
 class DriverMinimum:
     """The oldest driver that runs the cuXYZ wheels whose name starts with `prefix`."""
 
@@ -132,6 +146,11 @@ class Matrix:
     toolkit_drivers: tuple[ToolkitDriver, ...]  # newest first
     arch_lists: tuple[ArchList, ...]
     sources: tuple[dict[str, Any], ...]
+    gfx_lists: tuple[GfxList, ...] = ()
+
+    def gfx_list(self, torch: str, variant: str) -> GfxList | None:
+        minor = ".".join(torch.split(".")[:2])
+        return next((g for g in self.gfx_lists if minor in g.torch and g.variant == variant), None)
 
     @cached_property
     def by_version(self) -> dict[str, Release]:
@@ -215,6 +234,8 @@ def parse_matrix(data: Any, where: str) -> Matrix:
         minimums = tuple(_driver_minimum(m) for m in tables["driver_minimums"])
         toolkit = tuple(ToolkitDriver(_cap(t["cuda"]), parse_driver(t["linux"]), parse_driver(t["windows"]))
                         for t in tables["toolkit_drivers"])
+        gfx = tuple(GfxList(tuple(g["torch"]), g["variant"], tuple(g["gfx"]), g["confidence"], g["source"])
+                    for g in tables.get("rocm_gfx", ()))
         sources = tuple(data["sources"])
         generated = str(data["generated_at"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -225,7 +246,7 @@ def parse_matrix(data: Any, where: str) -> Matrix:
     problem = check_releases(releases)
     if problem:
         raise EnvironmentUnusable(f"{where}: {problem}", hint)
-    return Matrix(where, generated, releases, minimums, toolkit, arch, sources)
+    return Matrix(where, generated, releases, minimums, toolkit, arch, sources, gfx)
 
 
 _NAME = re.compile(r"(cpu|cu[0-9]{2,4}|rocm[0-9.]+|xpu)")
