@@ -205,3 +205,32 @@ def test_an_amd_dgpu_beside_an_intel_igpu_is_planned_for_rocm(tmp_path: Path) ->
     assert result.plan is not None and result.plan.variant == "rocm7.2"
     assert any(n.startswith("Intel GPU(s) Intel Core Ultra (Meteor Lake) graphics left out")
                for n in result.plan.notes)
+
+
+def doctor_of(machine: Machine, installed: str) -> list[tuple[str, str, str, str | None]]:
+    from dataclasses import replace
+
+    from torchsetup.doctor import examine
+    from torchsetup.probe.model import Installed
+
+    found = examine(replace(machine, installed=Installed(torch=installed), builds=None, dependents=(),
+                            install_problems=()), load_matrix(None), "python", "amd-box")
+    return [(f.severity.value, f.code, f.message, f.fix) for f in found if f.code != "not-checked"]
+
+
+def test_doctor_judges_each_vendor_with_the_resolvers_rules(tmp_path: Path) -> None:
+    rx7900 = machine_with(tmp_path, RX7900XTX)
+    rocm_fix = ("/usr/bin/python3 -m pip install torch==2.13.0+rocm7.2 torchvision==0.28.0+rocm7.2 "
+                "--extra-index-url https://download.pytorch.org/whl/rocm7.2")  # the fixture's interpreter
+    assert doctor_of(rx7900, "2.13.0+rocm7.2") == []
+    assert doctor_of(rx7900, "2.13.0+cpu") == [
+        ("error", "cpu-build-on-gpu-machine", "torch 2.13.0+cpu is a CPU-only build, but this machine has "
+         "RX 7900 XTX (gfx1100)", rocm_fix)]
+    assert doctor_of(rx7900, "2.13.0+cu126") == [
+        ("error", "cuda-build-without-gpu", "torch 2.13.0+cu126 (cu126, told by its version 2.13.0+cu126) is a "
+         "CUDA build, but this machine's GPU is RX 7900 XTX (gfx1100), which it cannot use; torch will run on "
+         "the CPU", rocm_fix)]
+    rx6700 = doctor_of(machine_with(tmp_path, RX6700XT), "2.13.0+rocm7.2")
+    assert rx6700[0] == ("error", "gpu-arch-not-in-build", "torch 2.13.0+rocm7.2: gfx1031 (RX 6700 XT) is not in "
+                         "rocm7.2's list (gfx900 … gfx1103) (expect 'HIP error: invalid device function')", None)
+    assert [f[1] for f in rx6700[1:]] == ["no-fix"]

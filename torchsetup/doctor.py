@@ -189,6 +189,7 @@ def _what_it_is(machine: Machine, matrix: Matrix, installed: InstalledTorch) -> 
 
 
 FIXABLE_BY_REINSTALL = {"torch-not-installed", "cpu-build-on-gpu-machine", "driver-too-old-for-build",
+                        "cuda-build-without-gpu",
                         "gpu-arch-not-in-build", "companion-mismatch", "rocm-build-on-nvidia",
                         "duplicate-install", "interrupted-install", "dependent-unsatisfied"}
 

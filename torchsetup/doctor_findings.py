@@ -169,10 +169,16 @@ def _failure_finding(failure: Failure, t: Target, installed: InstalledTorch, mac
                 return [Finding(Severity.ERROR, "rocm-build-on-nvidia", f"torch {label} is a ROCm build for "
                                 "AMD GPUs; this machine has NVIDIA's driver"
                                 + (f" and {_gpu_names(t)}" if t.gpus else ""))]
-            return [not_checked(f"the AMD GPU a ROCm build (torch {label}) needs: torchsetup probes NVIDIA GPUs "
-                                "only")]
+            if t.amd_looked:
+                return [Finding(Severity.WARNING, "rocm-build-without-gpu", f"torch {label} is a ROCm build, but "
+                                "no AMD GPU was found; torch will run on the CPU")]
+            return [not_checked(f"the AMD GPU a ROCm build (torch {label}) needs: the probe did not look for AMD "
+                                "GPUs")]
         if t.gpu_state == GpuState.UNUSABLE:
             return []  # gpu-not-visible already says what is wrong and what to do
+        if t.amd_gpus or t.intel_gpus:  # another vendor's GPU is there: the CUDA build cannot use it
+            return [Finding(Severity.ERROR, "cuda-build-without-gpu", f"torch {label} is a CUDA build, but this "
+                            f"machine's GPU is {_gpu_names(t)}, which it cannot use; torch will run on the CPU")]
         why = ("CUDA_VISIBLE_DEVICES hides every GPU" if machine.gpus_hidden_from_torch
                else t.nvidia_error or "no NVIDIA GPU was found")
         return [Finding(Severity.WARNING, "cuda-build-without-gpu", f"torch {label} is a CUDA build, but no "
@@ -182,7 +188,8 @@ def _failure_finding(failure: Failure, t: Target, installed: InstalledTorch, mac
     severity, code = _KIND_CODES.get(failure.kind, (Severity.WARNING, str(failure.kind)))
     message = f"torch {installed.version}: {failure.reason}"
     if code == "gpu-arch-not-in-build":
-        message += " (expect 'no kernel image is available for execution on the device')"
+        message += (" (expect 'HIP error: invalid device function')" if t.amd_gpus
+                    else " (expect 'no kernel image is available for execution on the device')")
     elif code == "driver-too-old-for-build" and t.driver_cuda:
         message += f" (torch says: found version {t.driver_cuda[0] * 1000 + t.driver_cuda[1] * 10})"
     elif code == "cpu-build-on-gpu-machine":
@@ -191,7 +198,9 @@ def _failure_finding(failure: Failure, t: Target, installed: InstalledTorch, mac
 
 
 def _gpu_names(t: Target) -> str:
-    return ", ".join(g.name for g in t.gpus)
+    """The GPUs the plan is for, whichever vendor's."""
+    return ", ".join([g.name for g in t.gpus] + [f"{name} ({gfx})" if gfx else name for name, gfx in t.amd_gpus]
+                     + list(t.intel_gpus))
 
 
 def join_devices(devices: list[dict[str, Any]], gpus: tuple[Gpu, ...]) -> list[Finding]:
