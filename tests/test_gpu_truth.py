@@ -190,3 +190,40 @@ def test_integrated_parts_suffixes_ptx_and_empty_lists() -> None:
 ])
 def test_cuda_visible_devices_is_parsed_as_torch_parses_it(value: str, parsed: list) -> None:
     assert cudarules.parse_visible_devices(value) == parsed
+
+
+def test_a_rocm_build_is_checked_by_gfx_target(torch_venv: Path, monkeypatch) -> None:
+    """A FAKE torch.cuda over HIP (tests/fake_cuda): gcnArchName carries feature suffixes; the base name
+    must be in the build's own gfx list, else HIP's 'invalid device function'."""
+    rocm_arch = ["gfx900", "gfx906", "gfx908", "gfx90a", "gfx942", "gfx1030", "gfx1100"]
+    rx7900 = {"name": "AMD Radeon RX 7900 XTX", "major": 11, "minor": 0, "gcn": "gfx1100"}
+    doc = fake_verify(torch_venv, monkeypatch, {"hip": "6.4.0", "arch": rocm_arch, "devices": [rx7900]},
+                      expect=("amd",))
+    assert doc["ok"] is True, doc["checks"]
+    assert [(d["name"], d["capability"], d["ok"]) for d in doc["devices"]] == [
+        ("AMD Radeon RX 7900 XTX", "gfx1100", True)]
+    conv = next(c for c in doc["checks"] if c["name"] == "cuda:0: conv2d")
+    assert conv["detail"].startswith("conv2d via MIOpen")
+    rx6700 = {"name": "AMD Radeon RX 6700 XT", "major": 10, "minor": 3, "gcn": "gfx1031:xnack-"}
+    bad = fake_verify(torch_venv, monkeypatch, {"hip": "6.4.0", "arch": rocm_arch, "devices": [rx6700]},
+                      expect=("amd",))
+    assert bad["ok"] is False
+    has = ", ".join(rocm_arch)
+    assert bad["devices"][0]["error"] == (f"AMD Radeon RX 6700 XT is gfx1031; this build has {has} "
+                                          "(expect 'HIP error: invalid device function')")
+
+
+def test_an_xpu_build_is_checked_on_its_xpu_devices(torch_venv: Path, monkeypatch) -> None:
+    """A FAKE torch.xpu (tests/fake_cuda) on the real CPU torch: the checks run on xpu:0 against float64."""
+    arc = {"name": "Intel(R) Arc(TM) B580 Graphics"}
+    doc = fake_verify(torch_venv, monkeypatch, {"xpu": {"devices": [arc]}}, expect=("intel",))
+    assert doc["ok"] is True, doc["checks"]
+    assert [c["name"] for c in doc["checks"]] == ["import torch", "GPU available", "xpu:0: allocate",
+                                                  "xpu:0: matmul", "xpu:0: conv2d"]
+    assert [(d["index"], d["name"]) for d in doc["devices"]] == [(0, "Intel(R) Arc(TM) B580 Graphics")]
+    none = fake_verify(torch_venv, monkeypatch, {"xpu": {"devices": []}}, expect=("intel",))
+    assert none["ok"] is False
+    assert failed(none)["GPU available"].startswith("RuntimeError: this machine has an Intel GPU, but this XPU "
+                                                    "build")
+    elsewhere = fake_verify(torch_venv, monkeypatch, {"xpu": {"devices": []}}, expect=())
+    assert elsewhere["ok"] is True and "conv2d" in [c["name"] for c in elsewhere["checks"]]

@@ -10,7 +10,8 @@ own arch and CUDA_VISIBLE_DEVICES rules, one copy for the resolver and this scri
     python smoke_script.py [--expect nvidia,amd]
 
 --expect names the GPU kinds the machine has (found by the parent without torch): a CUDA build
-that cannot use an NVIDIA GPU there, or a ROCm build an AMD one, fails instead of passing on the CPU.
+that cannot use an NVIDIA GPU there, a ROCm build an AMD one, or an XPU build an Intel one, fails
+instead of passing on the CPU.
 """
 
 import json
@@ -90,9 +91,12 @@ def device_facts(torch, rules, index, hip):
         uuid = "GPU-" + uuid  # NVML's spelling, to join the probe's GPUs
     error = None
     arch = list(torch.cuda.get_arch_list())
-    if hip:  # a ROCm build: gfx names, no CUDA arch rule
+    if hip:  # a ROCm build: gfx names (gcnArchName, "gfx90a:sramecc+:xnack-"), no CUDA arch rule
         name = getattr(props, "gcnArchName", None)
-        capability = name or f"{major}.{minor}"
+        capability = name.split(":")[0] if name else f"{major}.{minor}"
+        if name and arch and capability not in arch:
+            error = (f"{props.name or capability} is {capability}; this build has {', '.join(arch)} "
+                     "(expect 'HIP error: invalid device function')")
     else:
         capability = f"{major}.{minor}"
         kind, _ = rules.coverage(arch, major, minor)
@@ -162,6 +166,10 @@ def main():
 
         run_check("GPU available", gpu_available)
 
+    if not available and getattr(torch.version, "xpu", None):
+        check_xpu(torch, state, expect)
+        emit(event="done")
+        return
     devices = list(range(torch.cuda.device_count())) if available else [None]
     for index in devices:
         device = "cpu" if index is None else f"cuda:{index}"
@@ -175,6 +183,35 @@ def main():
                 continue
         check_device(torch, state, device, prefix, hip)
     emit(event="done")
+
+
+def check_xpu(torch, state, expect):
+    """An XPU build: torch.xpu's devices, each checked as a CUDA device is (against float64 CPU results)."""
+    xpu = torch.xpu
+    available = bool(xpu.is_available())
+
+    def gpu_available():
+        if available:
+            return f"{xpu.device_count()} XPU device(s)"
+        if "intel" in expect:
+            raise RuntimeError("this machine has an Intel GPU, but this XPU build of torch cannot use it "
+                               "(check the Intel GPU driver: the wheels need only it)")
+        return "no XPU device; no Intel GPU was found on this machine, so the checks ran on the CPU"
+
+    run_check("GPU available", gpu_available)
+    for index in (range(xpu.device_count()) if available else [None]):
+        device = "cpu" if index is None else f"xpu:{index}"
+        if index is not None:
+            try:
+                props = xpu.get_device_properties(index)
+                uuid = getattr(props, "uuid", None)
+                emit(event="device", index=index, name=str(props.name), capability=None,
+                     uuid=None if uuid is None else str(uuid), error=None)
+            except Exception as exc:
+                emit(event="device", index=index, name="?", capability=None, uuid=None,
+                     error=f"{type(exc).__name__}: {exc}"[:500])
+                continue
+        check_device(torch, state, device, "" if index is None else f"{device}: ", None)
 
 
 def check_device(torch, state, device, prefix, hip):
@@ -206,6 +243,8 @@ def check_device(torch, state, device, prefix, hip):
             raise AssertionError(f"convolution differs from the CPU result (max error {err:.3g})")
         if device == "cpu":
             return f"conv2d via CPU, max error {err:.2e}"
+        if device.startswith("xpu"):
+            return f"conv2d via oneDNN on {device}, max error {err:.2e}"
         library = "MIOpen" if hip else "cuDNN"
         version = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
         used = f"{library} {version}" if version else f"{library} not available (native kernels)"

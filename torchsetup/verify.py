@@ -62,6 +62,13 @@ def expected_gpus(machine: Machine) -> tuple[str, ...]:
     nv = machine.nvidia
     if nv is not None and (nv.gpus or nv.pci_gpus) and "nvidia" not in kinds:
         kinds.insert(0, "nvidia")
+    if machine.amd is not None and machine.amd.gpus and "amd" not in kinds:
+        kinds.append("amd")
+    if machine.intel is not None and any(g.driver in ("xe", "i915") for g in machine.intel.gpus):
+        from torchsetup.probe.intel import family_of
+
+        if any(family_of(g.device_id) for g in machine.intel.gpus):
+            kinds.append("intel")
     return tuple(kinds)
 
 
@@ -70,13 +77,14 @@ def census_kinds() -> tuple[str, ...]:
     PCI, device nodes), without the interpreter child: `verify` alone expects what `probe` finds."""
     import os
 
-    from torchsetup.probe.machine import probe_nvidia, probe_timeout
+    from torchsetup.probe.machine import probe_nvidia, probe_other_vendors, probe_timeout
     from torchsetup.probe.model import Machine
     from torchsetup.probe.system import read_os
 
     os_info = read_os()
     nvidia, _ = probe_nvidia(os_info, timeout=probe_timeout(os.environ))
-    return expected_gpus(Machine(os=os_info, nvidia=nvidia))
+    amd, intel = probe_other_vendors(os_info, os.environ, Path("/"))
+    return expected_gpus(Machine(os=os_info, nvidia=nvidia, amd=amd, intel=intel))
 
 
 def run_verify(python: str, timeout: float = 120.0, script: Path = SMOKE_SCRIPT,

@@ -10,7 +10,11 @@ allowed: inputs cut to 10 mantissa bits), so a check that forgets to turn it off
     {"build_cuda": "12.8", "hip": null, "arch": ["sm_80", ...],
      "devices": [{"name": ..., "major": 8, "minor": 0, "uuid": "...", "gcn": null,
                   "fail": "props" | null, "hang": "matmul" | null}],
-     "warning": "CUDA initialization: ... (found version 11040)" | null}
+     "warning": "CUDA initialization: ... (found version 11040)" | null,
+     "xpu": {"version": "20250101", "devices": [{"name": "Intel(R) Arc(TM) B580 Graphics"}]} | null}
+
+With "xpu" the build is an XPU build (no CUDA): torch.xpu answers from that list and "xpu:N"
+tensors live on the CPU, as "cuda:N" ones do.
 """
 
 import json
@@ -35,6 +39,20 @@ if _RAW:
     _DEVICES = _CFG.get("devices", [])
     torch.version.cuda = _CFG.get("build_cuda", "12.8")
     torch.version.hip = _CFG.get("hip")
+    _XPU = _CFG.get("xpu")
+    if _XPU is not None:
+        torch.version.cuda = None
+        torch.version.xpu = _XPU.get("version", "20250101")
+        _DEVICES = []
+        torch.xpu.is_available = lambda: bool(_XPU["devices"])
+        torch.xpu.device_count = lambda: len(_XPU["devices"])
+
+        class _XpuProps:
+            def __init__(self, spec):
+                self.name = spec["name"]
+                self.total_memory = 1 << 34
+
+        torch.xpu.get_device_properties = lambda index: _XpuProps(_XPU["devices"][index])
     if torch.version.hip:
         torch.version.cuda = None
 
@@ -90,6 +108,10 @@ if _RAW:
         if isinstance(device, str) and device.startswith("cuda"):
             index = int(device.split(":")[1]) if ":" in device else 0
             _current["device"] = _DEVICES[_visible()[index]]
+            return "cpu"
+        if isinstance(device, str) and device.startswith("xpu") and _XPU is not None:
+            index = int(device.split(":")[1]) if ":" in device else 0
+            _current["device"] = _XPU["devices"][index]
             return "cpu"
         return device
 
