@@ -126,10 +126,18 @@ def test_an_rx_6700_xt_is_told_no_wheel_carries_gfx1031_and_the_ways_out(tmp_pat
     assert result.plan is None
     assert result.error == ("no build fits: no ROCm wheel on the PyTorch index carries gfx1031 "
                             "(RX 6700 XT on amd-box)")
-    assert result.hint is not None and result.hint.startswith("HSA_OVERRIDE_GFX_VERSION=10.3.0 makes the runtime "
-                                                              "run gfx1030 code on gfx1031")
+    assert result.hint is not None
+    assert result.hint.startswith("--allow-override → a plan that runs gfx1030 code on gfx1031 with "
+                                  "HSA_OVERRIDE_GFX_VERSION=10.3.0")
     assert "--allow-cpu → a CPU-only build" in result.hint
     assert result.rejected[0].reason == "gfx1031 (RX 6700 XT) is not in rocm7.2's list (gfx900 … gfx1103)"
+    allowed = plan_for(machine_with(tmp_path, RX6700XT), allow_override=True)
+    assert allowed.plan is not None and allowed.plan.variant == "rocm7.2"
+    assert any(n.startswith("planned for RX 6700 XT (gfx1031) as gfx1030: run torch with "
+                            "HSA_OVERRIDE_GFX_VERSION=10.3.0 set") and "pytorch#132570" in n
+               for n in allowed.plan.notes)
+    carried = plan_for(machine_with(tmp_path, RX7900XTX), allow_override=True)  # nothing to override
+    assert carried.plan is not None and not any("HSA_OVERRIDE" in n for n in carried.plan.notes)
     overridden = plan_for(machine_with(tmp_path, RX6700XT, override="10.3.0"))
     assert overridden.plan is not None and overridden.plan.variant == "rocm7.2"
     assert any(n.startswith("HSA_OVERRIDE_GFX_VERSION=10.3.0 is set: the ROCm runtime reports gfx1030")
@@ -234,3 +242,19 @@ def test_doctor_judges_each_vendor_with_the_resolvers_rules(tmp_path: Path) -> N
     assert rx6700[0] == ("error", "gpu-arch-not-in-build", "torch 2.13.0+rocm7.2: gfx1031 (RX 6700 XT) is not in "
                          "rocm7.2's list (gfx900 … gfx1103) (expect 'HIP error: invalid device function')", None)
     assert [f[1] for f in rx6700[1:]] == ["no-fix"]
+
+
+def test_hip_and_rocr_visible_devices_are_read_as_the_runtime_reads_them(tmp_path: Path) -> None:
+    from torchsetup.visible import select_gpus
+
+    machine = machine_with(tmp_path, RX6700XT, RX7900XTX)
+    assert plan_for(machine).plan is None  # the RX 6700 XT (gfx1031) counts: no ROCm wheel carries it
+    only_7900 = select_gpus(machine, None, {"HIP_VISIBLE_DEVICES": "1"})
+    assert [g.name for g in only_7900.amd.gpus] == ["RX 7900 XTX"]
+    assert only_7900.gpu_notes == ("HIP_VISIBLE_DEVICES='1' hides RX 6700 XT from torch",)
+    result = plan_for(only_7900)
+    assert result.plan is not None and result.plan.variant == "rocm7.2"
+    # ROCr first, then HIP among what ROCr left: ROCR=1,0 then HIP=1 is the RX 6700 XT again
+    both = select_gpus(machine, None, {"ROCR_VISIBLE_DEVICES": "1,0", "HIP_VISIBLE_DEVICES": "1"})
+    assert [g.name for g in both.amd.gpus] == ["RX 6700 XT"]
+    assert select_gpus(machine, None, None) is machine  # a recorded machine: this one's variables say nothing

@@ -77,6 +77,7 @@ class PlanOptions:
     allow_insecure_index: bool
     shell: str | None
     ignore_dependents: bool = False
+    allow_override: bool = False
 
 
 def plan_options(
@@ -101,6 +102,9 @@ def plan_options(
     ignore_dependents: Annotated[bool, typer.Option(
         "--ignore-dependents", help="Plan without the requirements installed packages have on torch "
         "(the plan then names each one it breaks).")] = False,
+    allow_override: Annotated[bool, typer.Option(
+        "--allow-override", help="For an AMD GPU no ROCm wheel carries: plan with the HSA_OVERRIDE_GFX_VERSION "
+        "the sources document for its family (the plan names the variable and its risk).")] = False,
 ) -> PlanOptions:
     """The option set of `resolve` and `install`, each option checked (bad ones are exit 2)."""
     from torchsetup.command import check_index_base
@@ -132,7 +136,7 @@ def plan_options(
     return PlanOptions(json_out, python, tuple(probe_file or ()), matrix, gpus, torch, variant,
                        not no_torchvision, not no_torchaudio, python_version, platform, allow_cpu, for_extensions,
                        Installer(installer), IndexStrategy(index_strategy), base, allow_insecure_index, shell,
-                       ignore_dependents)
+                       ignore_dependents, allow_override)
 
 
 def _checked_variant(variant: str) -> str:
@@ -179,6 +183,7 @@ def plan_request(options: PlanOptions, python: str, machines: list[Machine] | No
     return PlanRequest(torch=options.torch, variant=options.variant, torchvision=options.torchvision,
                        torchaudio=options.torchaudio, python_version=options.python_version,
                        platform=options.platform, allow_cpu=options.allow_cpu,
+                       allow_override=options.allow_override,
                        for_extensions=options.for_extensions,
                        command=CommandOptions(python=python, installer=options.installer,
                                               strategy=options.index_strategy, index_base=options.index_base,

@@ -34,6 +34,7 @@ class Request:
     python_version: str | None = None  # "3.12" or "3.14t": plan for another interpreter
     platform: str | None = None  # "linux-x86_64", ...: plan for another machine
     allow_cpu: bool = False
+    allow_override: bool = False  # an AMD card no ROCm wheel carries: judged as the documented override target
     for_extensions: bool = False
     command: CommandOptions = field(default_factory=CommandOptions)
     holds: tuple[Hold, ...] = ()  # installed packages' requirements on the family: constraints, as `torch`
@@ -153,6 +154,10 @@ def _resolve(machines: list[Machine], matrix: Matrix, request: Request,
                                                    python=machines[0].python.executable))
     targets = [target_from_machine(m, matrix, n, request.platform, request.python_version)
                for m, n in zip(machines, names, strict=True)]
+    if request.allow_override:
+        from torchsetup.rocm import with_override
+
+        targets = [with_override(t, frozenset(g for row in matrix.gfx_lists for g in row.gfx)) for t in targets]
     jetsons = [t for t in targets if t.jetson]
     if jetsons and request.variant != "cpu":
         return Resolution(False, None, (), f"{jetsons[0].label}: {JETPACK}",

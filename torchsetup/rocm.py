@@ -4,6 +4,12 @@ data/sources/rocm-xpu.md §2 and its addendum. (The gfx lists themselves are mat
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torchsetup.rules import Target
+
 # HSA_OVERRIDE_GFX_VERSION the sources document for a card family: (targets, value, the code it runs, the risk)
 OVERRIDES = (
     (("gfx1031", "gfx1032", "gfx1034", "gfx1035", "gfx1036"), "10.3.0", "gfx1030",
@@ -23,13 +29,34 @@ THEROCK_FAMILIES = {"gfx908": "gfx90X-dcgpu", "gfx90a": "gfx90X-dcgpu", "gfx906"
                     "gfx1201": "gfx120X-all"}
 
 
+def with_override(t: Target, carried: frozenset[str]) -> Target:
+    """--allow-override: each AMD GPU no ROCm wheel carries, with a documented override for its family,
+    judged as the target the override makes the runtime report; the plan names the variable and the risk."""
+    if t.amd_override:
+        return t  # the variable is already set: the probe judged the overridden target
+    gpus, notes = [], []
+    for name, gfx in t.amd_gpus:
+        found = next(((value, runs, risk) for targets, value, runs, risk in OVERRIDES
+                      if gfx in targets and gfx not in carried), None)
+        if found is None:
+            gpus.append((name, gfx))
+            continue
+        value, runs, risk = found
+        gpus.append((name, runs))
+        notes.append(f"planned for {name} ({gfx}) as {runs}: run torch with HSA_OVERRIDE_GFX_VERSION={value} "
+                     f"set (export HSA_OVERRIDE_GFX_VERSION={value}); {risk}")
+    if not notes:
+        return t
+    return replace(t, amd_gpus=tuple(gpus), vendor_notes=(*t.vendor_notes, *notes))
+
+
 def ways_out(gfx: str) -> list[str]:
     """What a user with a card no PyTorch-index ROCm wheel carries can do, each with what it costs."""
     out = []
     for targets, value, runs, risk in OVERRIDES:
         if gfx in targets:
-            out.append(f"HSA_OVERRIDE_GFX_VERSION={value} makes the runtime run {runs} code on {gfx} ({risk}); "
-                       f"set it and plan again, and the GPU is judged as {runs}")
+            out.append(f"--allow-override → a plan that runs {runs} code on {gfx} with HSA_OVERRIDE_GFX_VERSION="
+                       f"{value} ({risk})")
     family = THEROCK_FAMILIES.get(gfx)
     if family:
         out.append(f"AMD's own wheels for {family} (ROCm TheRock, https://rocm.nightlies.amd.com/v2/{family}/; "

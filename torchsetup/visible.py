@@ -81,6 +81,8 @@ def select_gpus(machine: Machine, option: str | None, environ: Mapping[str, str]
     """The machine with only the GPUs torch will use marked: `option` (--gpus) first, else
     CUDA_VISIBLE_DEVICES from `environ` (None for a recorded machine: this one's variables say
     nothing about it)."""
+    if environ is not None and option is None:
+        machine = select_amd(machine, environ)
     gpus = machine.nvidia.gpus if machine.nvidia else ()
     selection: GpuSelection | None = None
     if option is not None:
@@ -91,3 +93,31 @@ def select_gpus(machine: Machine, option: str | None, environ: Mapping[str, str]
         return machine
     return replace(machine, gpu_selection=selection.indexes, gpu_notes=selection.notes,
                    gpus_hidden_from_torch=selection.hides_all)
+
+
+def select_amd(machine: Machine, environ: Mapping[str, str]) -> Machine:
+    """The AMD GPUs the ROCm runtime will show torch: ROCR_VISIBLE_DEVICES applies first (ROCr), then
+    HIP_VISIBLE_DEVICES counts among what is left (HIP); each is a comma list of ordinals, read up to
+    the first entry that is not one (as CUDA reads its variable). This machine's variables only."""
+    amd = machine.amd
+    if amd is None or not amd.gpus:
+        return machine
+    kept = list(amd.gpus)
+    notes = []
+    for name in ("ROCR_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES"):
+        value = environ.get(name)
+        if value is None:
+            continue
+        chosen = []
+        for part in value.split(","):
+            part = part.strip()
+            if not part.isdigit() or int(part) >= len(kept):
+                break
+            chosen.append(kept[int(part)])
+        hidden = [g for g in kept if g not in chosen]
+        if hidden:
+            notes.append(f"{name}={value!r} hides {', '.join(g.name for g in hidden)} from torch")
+        kept = chosen
+    if kept == list(amd.gpus):
+        return machine
+    return replace(machine, amd=replace(amd, gpus=tuple(kept)), gpu_notes=(*machine.gpu_notes, *notes))
