@@ -258,3 +258,98 @@ def test_hip_and_rocr_visible_devices_are_read_as_the_runtime_reads_them(tmp_pat
     both = select_gpus(machine, None, {"ROCR_VISIBLE_DEVICES": "1,0", "HIP_VISIBLE_DEVICES": "1"})
     assert [g.name for g in both.amd.gpus] == ["RX 6700 XT"]
     assert select_gpus(machine, None, None) is machine  # a recorded machine: this one's variables say nothing
+
+
+class FakeRegistry:
+    """A FAKE of `winreg` (only Windows has the real one) holding the display class keys as Windows
+    writes them (values from the kernel PCI ids in data/sources/rocm-xpu.md, not recorded on a machine)."""
+
+    HKEY_LOCAL_MACHINE = "HKLM"
+
+    def __init__(self, adapters: dict[str, dict[str, object]]) -> None:
+        self.adapters = adapters
+
+    def OpenKey(self, parent: object, path: str) -> object:  # noqa: N802 - winreg's names
+        if parent == "HKLM":
+            from torchsetup.probe.windows import DISPLAY_CLASS
+
+            if path != DISPLAY_CLASS:
+                raise OSError(2, "not found")
+            return "class"
+        if path not in self.adapters:
+            raise OSError(2, "not found")
+        return path
+
+    def EnumKey(self, key: object, index: int) -> str:  # noqa: N802
+        names = [*self.adapters, "Properties"]
+        if index >= len(names):
+            raise OSError(259, "no more data")
+        return names[index]
+
+    def QueryValueEx(self, key: str, name: str) -> tuple[object, int]:  # noqa: N802
+        if name not in self.adapters[key]:
+            raise OSError(2, "not found")
+        return self.adapters[key][name], 1
+
+
+def test_windows_lists_its_display_adapters_and_an_arc_gets_xpu(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from torchsetup.probe.windows import probe_windows
+
+    registry = FakeRegistry({
+        "0000": {"DriverDesc": "Intel(R) Arc(TM) B580 Graphics", "MatchingDeviceId": "PCI\\VEN_8086&DEV_E20B",
+                 "HardwareInformation.qwMemorySize": 12 << 30},
+        "0001": {"DriverDesc": "Intel(R) Graphics", "MatchingDeviceId": "PCI\\VEN_8086&DEV_7D55&SUBSYS_0"},
+        "0002": {"DriverDesc": "AMD Radeon RX 7900 XTX", "MatchingDeviceId": "pci\\ven_1002&dev_744c"},
+        "0003": {"DriverDesc": "Microsoft Remote Display Adapter", "MatchingDeviceId": "SWD\\REMOTEDISPLAY"},
+    })
+    amd, intel = probe_windows(registry)
+    assert [(g.name, g.device_id, g.integrated, g.driver) for g in intel.gpus] == [
+        ("Intel(R) Arc(TM) B580 Graphics", "0xe20b", False, "windows"),
+        ("Intel(R) Graphics", "0x7d55", True, "windows")]
+    assert intel.source == "wmi"
+    assert [(g.name, g.gfx, g.pci_id) for g in amd.gpus] == [("AMD Radeon RX 7900 XTX", None, "0x744c")]
+    assert amd.error == "Windows has no KFD topology: the gfx target is not known"
+    empty_amd, empty_intel = probe_windows(FakeRegistry({}))
+    assert (empty_amd.source, empty_amd.gpus, empty_intel.source, empty_intel.gpus) == ("none", (), "none", ())
+    doc = json.loads((PROBES / "h100-580.json").read_text())
+    doc["os"].update(system="Windows", machine="AMD64", libc=None)
+    doc.pop("nvidia")
+    machine = replace(machine_from_document(doc, "test"), intel=intel)
+    result = plan_for(machine)
+    assert result.plan is not None and result.plan.variant == "xpu" and result.plan.torch == "2.13.0"
+
+
+def test_every_gfx_row_of_the_matrix_plans_its_own_release_for_its_own_targets(tmp_path: Path) -> None:
+    """For each ROCm build the matrix has a gfx list for: a card of a target only that list (among the
+    release's ROCm builds) carries plans that build, and the newest release's build wins otherwise."""
+    from dataclasses import replace
+
+    from torchsetup.probe.vendors import AmdGpu, AmdInfo
+
+    matrix = load_matrix(None)
+    base = machine_from_document(json.loads((PROBES / "no-gpu.json").read_text()), "test")
+    checked = 0
+    for release in matrix.releases:
+        for variant in release.variants:
+            row = matrix.gfx_list(release.torch, variant.name)
+            if row is None or not variant.runs_on("linux-x86_64"):
+                continue
+            for gfx in row.gfx:
+                machine = replace(base, amd=AmdInfo("kfd", None, (AmdGpu(0, "card", gfx),)))
+                result = resolve([machine], matrix, Request(torch=f"=={release.torch}", torchvision=False,
+                                                            torchaudio=False), ["box"])
+                assert result.plan is not None, (release.torch, variant.name, gfx, result.error)
+                assert result.plan.variant.startswith("rocm")
+                chosen = matrix.gfx_list(release.torch, result.plan.variant)
+                assert chosen is not None and gfx in chosen.gfx
+                checked += 1
+    assert checked > 100
+
+
+def test_nvidia_and_an_amd_dgpu_together_plan_nvidia_and_say_so(tmp_path: Path) -> None:
+    result = plan_for(machine_with(tmp_path, RX7900XTX, base="h100-580"))
+    assert result.plan is not None and result.plan.variant.startswith("cu")
+    assert "AMD GPU(s) RX 7900 XTX (gfx1100) left out: one torch build cannot use NVIDIA and AMD GPUs together; " \
+           "this plan is for the NVIDIA GPU(s), the most widely supported builds" in result.plan.notes

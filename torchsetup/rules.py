@@ -133,6 +133,9 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
     )
 
 
+BOUND = ("xe", "i915", "windows")  # a driver torch's XPU runtime can use (Windows: the OS's own)
+
+
 def _intel_gpus(machine: Machine, other_vendor: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The Intel GPUs an XPU plan is for: a family the wheels are built for, a driver bound; none when
     an NVIDIA or AMD GPU is planned for (said so)."""
@@ -144,11 +147,11 @@ def _intel_gpus(machine: Machine, other_vendor: bool) -> tuple[tuple[str, ...], 
     if other_vendor:
         return (), (f"Intel GPU(s) {', '.join(g.name for g in intel.gpus)} left out: one torch build cannot use "
                     "two vendors' GPUs; this plan is for the other one",)
-    usable = [g for g in intel.gpus if family_of(g.device_id) and g.driver in ("xe", "i915")]
+    usable = [g for g in intel.gpus if family_of(g.device_id) and g.driver in BOUND]
     notes = [f"{g.name} is not a GPU the XPU wheels are built for (older integrated graphics): it is left out"
              for g in intel.gpus if not family_of(g.device_id)]
     notes += [f"{g.name} has no i915 or xe driver bound: it is left out" for g in intel.gpus
-              if family_of(g.device_id) and g.driver not in ("xe", "i915")]
+              if family_of(g.device_id) and g.driver not in BOUND]
     discrete = [g for g in usable if not g.integrated]
     chosen = discrete or usable
     notes += [f"{g.name}, an integrated GPU, is left out: the plan is for the discrete one(s)"
@@ -168,7 +171,7 @@ def _amd_gpus(machine: Machine, nvidia: bool) -> tuple[tuple[tuple[str, str | No
     names = ", ".join(f"{g.name}" + (f" ({g.gfx})" if g.gfx else "") for g in amd.gpus)
     if nvidia:
         return (), None, (f"AMD GPU(s) {names} left out: one torch build cannot use NVIDIA and AMD GPUs "
-                          "together; this plan is for the NVIDIA GPU(s)",)
+                          "together; this plan is for the NVIDIA GPU(s), the most widely supported builds",)
     chosen = [g for g in amd.gpus if not g.integrated] or list(amd.gpus)
     notes = [f"{g.name} ({g.gfx}), an integrated GPU, is left out: the plan is for the discrete one(s)"
              for g in amd.gpus if g not in chosen]

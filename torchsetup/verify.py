@@ -64,7 +64,7 @@ def expected_gpus(machine: Machine) -> tuple[str, ...]:
         kinds.insert(0, "nvidia")
     if machine.amd is not None and machine.amd.gpus and "amd" not in kinds:
         kinds.append("amd")
-    if machine.intel is not None and any(g.driver in ("xe", "i915") for g in machine.intel.gpus):
+    if machine.intel is not None and any(g.driver in ("xe", "i915", "windows") for g in machine.intel.gpus):
         from torchsetup.probe.intel import family_of
 
         if any(family_of(g.device_id) for g in machine.intel.gpus):

@@ -180,8 +180,12 @@ def probe_machine(
 
 def probe_other_vendors(os_info: OSInfo, environ: Mapping[str, str], root: Path
                         ) -> tuple[AmdInfo | None, IntelInfo | None]:
-    """AMD and Intel GPUs, from the kernel's files (Linux); unknown (None) elsewhere: on Windows the
-    OS's own list (WMI) is not read yet, and macOS has no ROCm or XPU builds to plan."""
+    """AMD and Intel GPUs: from the kernel's files on Linux, from the OS's display-adapter list on
+    Windows; unknown (None) under WSL and on macOS (no ROCm or XPU builds to plan there)."""
+    if os_info.system == "Windows":
+        from torchsetup.probe.windows import probe_windows
+
+        return probe_windows()
     if os_info.system != "Linux" or os_info.wsl:
         return None, None
     from torchsetup.probe.amd import probe_amd
