@@ -78,6 +78,7 @@ class PlanOptions:
     shell: str | None
     ignore_dependents: bool = False
     allow_override: bool = False
+    with_packages: tuple[str, ...] = ()
 
 
 def plan_options(
@@ -102,6 +103,9 @@ def plan_options(
     ignore_dependents: Annotated[bool, typer.Option(
         "--ignore-dependents", help="Plan without the requirements installed packages have on torch "
         "(the plan then names each one it breaks).")] = False,
+    with_packages: Annotated[list[str] | None, typer.Option(
+        "--with", help="Plan this package with torch (repeatable; PKG or PKG==VERSION): vllm, xformers, "
+        "flash-attn, torchao, bitsandbytes, torch-tensorrt.")] = None,
     allow_override: Annotated[bool, typer.Option(
         "--allow-override", help="For an AMD GPU no ROCm wheel carries: plan with the HSA_OVERRIDE_GFX_VERSION "
         "the sources document for its family (the plan names the variable and its risk).")] = False,
@@ -136,7 +140,7 @@ def plan_options(
     return PlanOptions(json_out, python, tuple(probe_file or ()), matrix, gpus, torch, variant,
                        not no_torchvision, not no_torchaudio, python_version, platform, allow_cpu, for_extensions,
                        Installer(installer), IndexStrategy(index_strategy), base, allow_insecure_index, shell,
-                       ignore_dependents, allow_override)
+                       ignore_dependents, allow_override, tuple(with_packages or ()))
 
 
 def _checked_variant(variant: str) -> str:
@@ -201,7 +205,13 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
     machines, labels, exe = machines_for(options.python, list(options.probe_files) or None, gpus=options.gpus)
     if not options.probe_files:
         options = replace(options, installer=installer_for(machines[0], options.installer, exe))
-    result = run_resolve(machines, loaded, plan_request(options, exe, machines), labels)
+    request = plan_request(options, exe, machines)
+    if options.with_packages:
+        from torchsetup.extensions import parse_wanted, plan_with
+
+        result = plan_with(machines, loaded, request, parse_wanted(options.with_packages), labels)
+    else:
+        result = run_resolve(machines, loaded, request, labels)
     if result.plan is not None and not options.probe_files:  # this machine's installer configuration
         from torchsetup.installer_config import gate
 

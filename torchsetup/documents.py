@@ -72,7 +72,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             "variant": plan.variant, "index_url": mask(plan.index_url) if plan.index_url else None,
             "command": [mask(word) for word in plan.command], "notes": [mask(note) for note in plan.notes],
             "held_by": [{"name": h.name, "version": h.version, "requires": h.requires} for h in plan.held_by],
-            "with": []}  # packages asked for with --with: none can be asked for yet
+            "with": [{"name": w.name, "version": w.version, "source": w.source, "url": w.url} for w in plan.with_]}
 
 
 def resolve_document(res: Resolution) -> dict[str, Any]:

@@ -22,6 +22,17 @@ class Hold:
 
 
 @dataclass(frozen=True)
+class WithPackage:
+    """A package asked for with --with, planned with torch (the plan document's `with`)."""
+
+    name: str
+    version: str
+    source: str  # pypi | url (a release asset)
+    url: str | None
+    requirement: str  # what goes on the installer's command line
+
+
+@dataclass(frozen=True)
 class Plan:
     """The chosen build and the exact command that installs it."""
 
@@ -37,6 +48,7 @@ class Plan:
     held_by: tuple[Hold, ...] = ()  # installed packages whose requirements hold the plan back
     newest_free: str | None = None  # with held_by: the newest torch that fits the machine without them
     breaks: tuple[Hold, ...] = ()  # with --ignore-dependents: the requirements the plan does not meet
+    with_: tuple[WithPackage, ...] = ()  # --with: the packages planned with torch
 
     @property
     def local_version(self) -> str | None:

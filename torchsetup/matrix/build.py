@@ -175,7 +175,7 @@ def build_matrix(inputs: Inputs, generated_at: str) -> dict[str, Any]:
         + [{"id": "knowledge", "name": "torchsetup knowledge tables",
             "address": "torchsetup/matrix/knowledge.py, archlists.py (rows transcribed from data/sources/)",
             "file": None, "retrieved": None, "sha256": None}],
-        "tables": _tables(),
+        "tables": {**_tables(), "extensions": _extensions(inputs)},
         "releases": out,
     }
 
@@ -200,6 +200,21 @@ def _xpu_variants(record: dict[str, Any]) -> None:
             "install": {"form": "index-url", "line": f"pip3 install {names} --index-url {knowledge.XPU_INDEX}"},
             "torch_pin": f"{version}+xpu", "torchvision_pin": vision, "torchaudio_pin": audio,
             "source": "knowledge", "confidence": f"{row.confidence}; {row.source}"})
+
+
+def _extensions(inputs: Inputs) -> list[dict[str, Any]]:
+    """Each neighbour release's requirements on the torch family, its Python range and the wheel tags it
+    publishes, as the package index gives them (`extensions.json` in data/sources/pypi)."""
+    if inputs.extensions is None:
+        return []
+    source, data = inputs.extensions
+    out = []
+    for row in data["releases"]:
+        tags = [str(t) for t in row.get("files") or []]
+        out.append({"name": str(row["name"]), "version": str(row["version"]),
+                    "requires": [str(r) for r in row.get("requires_dist") or []],
+                    "requires_python": row.get("requires_python"), "files": tags, "source": source.id})
+    return out
 
 
 def _page_pairings(record: dict[str, Any], source_id: str) -> None:

@@ -38,10 +38,12 @@ class Inputs:
     pypi_info: dict[str, tuple[SourceInput, dict[str, Any]]] = field(default_factory=dict)
     extra_sources: list[SourceInput] = field(default_factory=list)
     learned: tuple[SourceInput, dict[str, Any]] | None = None
+    extensions: tuple[SourceInput, dict[str, Any]] | None = None
 
     def sources(self) -> list[SourceInput]:
         out = [s for s, _ in self.pages]
-        out += [x[0] for x in (self.published, self.build_matrix, self.companion_metadata, self.learned) if x]
+        out += [x[0] for x in (self.published, self.build_matrix, self.companion_metadata, self.learned,
+                                self.extensions) if x]
         out += [s for s, _ in self.pypi_simple.values()] + [s for s, _ in self.pypi_info.values()]
         return out + self.extra_sources
 

@@ -61,6 +61,8 @@ KNOWN: dict[str, tuple[str, str, str | None]] = {
                               "https://pypi.org/pypi/torchvision/json", "2026-11-26"),
     "torchaudio.info.json": ("PyPI JSON API info for torchaudio (latest release)",
                              "https://pypi.org/pypi/torchaudio/json", "2026-12-03"),
+    "extensions.json": ("Requirements of torch's neighbours on the torch family, per release",
+                        "https://pypi.org/simple/<name>/ and the METADATA inside each named wheel", "2026-12-07"),
     "learned-builds.json": ("Builds read out of new torch wheels by `matrix update`",
                             "torch/version.py and METADATA of each wheel (URL per entry)", None),
 }
@@ -168,6 +170,9 @@ def classify(items: list[tuple[str, str, str, str | None, str]]) -> Inputs:
                                 f"project ({MAX_LISTED_VERSIONS:,} versions at most); not read",
                                 "Check the source; the current matrix was left as it is.")
             inputs.pypi_simple[str(data["name"]).lower()] = (source, data)
+        elif isinstance(data.get("releases"), list) and all(
+                isinstance(r, dict) and "requires_dist" in r for r in data["releases"]):
+            inputs.extensions = (source, data)
         elif "learned_builds" in data:
             inputs.learned = (source, data)
         elif "info" in data:

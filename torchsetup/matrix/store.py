@@ -112,6 +112,18 @@ class GfxList:
 
 
 @dataclass(frozen=True)
+class ExtensionRelease:
+    """One release of a package that depends on torch: its requirements on the family, as its index says."""
+
+    name: str
+    version: str
+    requires: tuple[str, ...]  # "torch==2.14.0", "torch<3,>=2.4"
+    requires_python: str | None
+    files: tuple[str, ...]  # wheel tags ("cp38-abi3-manylinux_2_28_x86_64.whl") and "sdist"
+    source: str
+
+
+@dataclass(frozen=True)
 class DriverMinimum:
     """The oldest driver that runs the cuXYZ wheels whose name starts with `prefix`."""
 
@@ -147,6 +159,7 @@ class Matrix:
     arch_lists: tuple[ArchList, ...]
     sources: tuple[dict[str, Any], ...]
     gfx_lists: tuple[GfxList, ...] = ()
+    extensions: tuple[ExtensionRelease, ...] = ()
 
     def gfx_list(self, torch: str, variant: str) -> GfxList | None:
         minor = ".".join(torch.split(".")[:2])
@@ -236,6 +249,9 @@ def parse_matrix(data: Any, where: str) -> Matrix:
                         for t in tables["toolkit_drivers"])
         gfx = tuple(GfxList(tuple(g["torch"]), g["variant"], tuple(g["gfx"]), g["confidence"], g["source"])
                     for g in tables.get("rocm_gfx", ()))
+        extensions = tuple(ExtensionRelease(e["name"], e["version"], tuple(e["requires"]),
+                                            e.get("requires_python"), tuple(e["files"]), e["source"])
+                           for e in tables.get("extensions", ()))
         sources = tuple(data["sources"])
         generated = str(data["generated_at"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -246,7 +262,7 @@ def parse_matrix(data: Any, where: str) -> Matrix:
     problem = check_releases(releases)
     if problem:
         raise EnvironmentUnusable(f"{where}: {problem}", hint)
-    return Matrix(where, generated, releases, minimums, toolkit, arch, sources, gfx)
+    return Matrix(where, generated, releases, minimums, toolkit, arch, sources, gfx, extensions)
 
 
 _NAME = re.compile(r"(cpu|cu[0-9]{2,4}|rocm[0-9.]+|xpu)")

@@ -1,0 +1,83 @@
+"""`--with`: torch's neighbours planned with torch, from the matrix's `extensions` table (the
+requirements the package index gives, data/sources/pypi/extensions.json) and the packages' own facts.
+Probe documents: the fixtures in fixtures/probes (written by hand, not recorded) and a Windows one
+derived from the WSL2 RTX 4090 fixture."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+PROBES = Path(__file__).parent / "fixtures" / "probes"
+FLASH = ("https://github.com/Dao-AILab/flash-attention/releases/download/v2.8.3.post2/"
+         "flash_attn-2.8.3.post2+cu13torch2.10cxx11abiTRUE-cp312-cp312-linux_x86_64.whl")
+
+
+def resolve_json(run_cli, probe: Path, *args: str) -> tuple[int, dict]:
+    proc = run_cli("resolve", "--json", "--probe-file", str(probe), *args)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def windows_4090(tmp_path: Path) -> Path:
+    doc = json.loads((PROBES / "wsl2-4090.json").read_text())
+    doc["os"].update(system="Windows", machine="AMD64", libc=None, wsl=False)
+    path = tmp_path / "windows-4090.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_vllm_pins_torch_and_the_plan_says_vllm_holds_it(run_cli) -> None:
+    code, doc = resolve_json(run_cli, PROBES / "h100-580.json", "--with", "vllm==0.33.0")
+    plan = doc["plan"]
+    assert code == 0 and (plan["torch"], plan["torchvision"], plan["variant"]) == ("2.14.0", "0.29.0", "cu130")
+    assert plan["with"] == [{"name": "vllm", "version": "0.33.0", "source": "pypi", "url": None}]
+    assert plan["command"][-1] == "vllm==0.33.0" and "torch==2.14.0" in plan["command"]
+    assert [h["requires"] for h in plan["held_by"]] == ["torch==2.14.0", "torchaudio==2.11.0",
+                                                        "torchvision==0.29.0"]
+    assert any("planning torch 2.14.0; the newest that fits this machine is 2.15.0" in n for n in plan["notes"])
+
+
+def test_flash_attn_gets_a_torch_minor_it_publishes_and_the_exact_asset(run_cli, tmp_path: Path) -> None:
+    code, doc = resolve_json(run_cli, PROBES / "h100-580.json", "--with", "flash-attn")
+    plan = doc["plan"]
+    assert code == 0 and (plan["torch"], plan["variant"]) == ("2.10.0", "cu130")
+    assert plan["with"] == [{"name": "flash-attn", "version": "2.8.3.post2", "source": "url", "url": FLASH}]
+    assert plan["command"][-1] == FLASH
+    t4 = run_cli("resolve", "--probe-file", str(PROBES / "t4-470.json"), "--with", "flash-attn")
+    assert t4.returncode == 3
+    assert "flash-attn 2.8.3.post2 has no kernels for Tesla T4 (sm_75): flash-attn 2" in t4.stderr
+    assert "FlashAttention 4 (flash-attn-4: pure Python" in t4.stderr
+    windows = run_cli("resolve", "--probe-file", str(windows_4090(tmp_path)), "--with", "flash-attn")
+    assert windows.returncode == 3
+    assert "flash-attn 2.8.3.post2 publishes no release assets for windows-x86_64" in windows.stderr
+
+
+def test_xformers_is_the_release_whose_pin_fits_the_plan(run_cli) -> None:
+    code, doc = resolve_json(run_cli, PROBES / "no-gpu.json", "--with", "xformers", "--torch", "2.9.1")
+    assert code == 0 and doc["plan"]["torch"] == "2.9.1"
+    assert doc["plan"]["with"] == [{"name": "xformers", "version": "0.0.33.post2", "source": "pypi", "url": None}]
+    code, doc = resolve_json(run_cli, PROBES / "no-gpu.json", "--with", "xformers", "--torch", "2.8.0")
+    assert code == 0 and doc["plan"]["with"][0]["version"] == "0.0.32.post2"
+    code, doc = resolve_json(run_cli, PROBES / "no-gpu.json", "--with", "xformers")  # 0.0.35: torch>=2.10
+    assert code == 0 and doc["plan"]["with"][0]["version"] == "0.0.35"
+
+
+@pytest.mark.parametrize("package,version,torch", [
+    ("torchao", "0.14.1", "2.9.1"), ("torch-tensorrt", "2.12.1", "2.12.1"), ("bitsandbytes", "0.50.2", "2.9.1")])
+def test_each_package_is_held_to_the_torch_it_needs(run_cli, package: str, version: str, torch: str) -> None:
+    code, doc = resolve_json(run_cli, PROBES / "h100-580.json", "--with", package, "--torch", f"=={torch}")
+    assert code == 0, doc
+    assert doc["plan"]["torch"] == torch and doc["plan"]["with"][0]["version"] == version
+
+
+def test_a_package_that_cannot_run_here_is_refused_with_the_reason(run_cli, tmp_path: Path) -> None:
+    windows = run_cli("resolve", "--probe-file", str(windows_4090(tmp_path)), "--with", "vllm")
+    assert windows.returncode == 3 and "vllm 0.34.0 publishes no wheel for windows-x86_64" in windows.stderr
+    cpu = run_cli("resolve", "--probe-file", str(PROBES / "no-gpu.json"), "--with", "vllm")
+    assert cpu.returncode == 3 and "vllm 0.34.0 needs an NVIDIA GPU" in cpu.stderr
+    unknown = run_cli("resolve", "--probe-file", str(PROBES / "no-gpu.json"), "--with", "numpy")
+    assert unknown.returncode == 2 and "torchsetup does not plan numpy with torch" in unknown.stderr
+    bad = run_cli("resolve", "--probe-file", str(PROBES / "no-gpu.json"), "--with", "vllm===")
+    assert bad.returncode == 2 and "--with 'vllm===': not a requirement" in bad.stderr

@@ -1,0 +1,229 @@
+"""`--with PKG[SPEC]`: torch's neighbours planned together with torch. Each named package's releases
+(the matrix's `extensions` table: their requirements on the family as the package index gives them)
+become constraints of the plan, newest release first, with the package's own facts checked beside:
+its platforms, its Python range, its GPU floor, and, for flash-attn, the release assets it publishes.
+Facts: data/sources/torch-dependents.md."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from torchsetup.errors import UsageError
+from torchsetup.plan import Hold, Plan, Resolution, WithPackage
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
+    from torchsetup.matrix.store import ExtensionRelease, Matrix
+    from torchsetup.probe.model import Machine
+    from torchsetup.resolve import Request
+    from torchsetup.rules import Target
+
+
+@dataclass(frozen=True)
+class Package:
+    """Where a neighbour's builds live, and what it needs of the GPU (torch-dependents.md §1 and §3)."""
+
+    name: str
+    source: str  # pypi | url (a GitHub release asset)
+    gpu_floor: tuple[int, int] | None  # the oldest compute capability its kernels run on
+    needs_cuda: bool  # only CUDA builds of torch (its wheels are CUDA builds)
+    why: str
+
+
+PACKAGES = {
+    "vllm": Package("vllm", "pypi", (7, 5), True, "vLLM: GPU compute capability ≥ 7.5; ROCm through its docker "
+                    "image only"),
+    "xformers": Package("xformers", "pypi", None, False, "xformers: one wheel per exact torch up to 0.0.34, the "
+                        "stable ABI (torch ≥ 2.10) from 0.0.35"),
+    "torch-tensorrt": Package("torch-tensorrt", "pypi", None, True, "torch-tensorrt: one torch minor per release"),
+    "bitsandbytes": Package("bitsandbytes", "pypi", None, False, "bitsandbytes: one wheel for every backend"),
+    "torchao": Package("torchao", "pypi", None, False, "torchao: no torch requirement declared; its kernels load "
+                       "only on the torch its release was built for (pytorch/ao#2919)"),
+    "flash-attn": Package("flash-attn", "url", (8, 0), True, "flash-attn 2: GitHub release assets only (PyPI has "
+                          "the sdist, which compiles for hours); kernels for sm_80 and newer"),
+}
+# torchao release (minor) -> the torch its kernels load on (pytorch/ao#2919; 0.18 needs ≥ 2.11)
+TORCHAO_TORCH = {"0.12": "torch>=2.7,<2.8", "0.13": "torch>=2.8,<2.9", "0.14": "torch>=2.9,<2.10",
+                 "0.18": "torch>=2.11"}
+# flash-attn's release matrix (.github/workflows/publish.yml at HEAD, torch-dependents.md §1)
+FLASH_TORCH = ("2.6", "2.7", "2.8", "2.9", "2.10")
+FLASH_CUDA13_FROM = (2, 9)
+FLASH_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+FLASH_PLATFORMS = {"linux-x86_64": "x86_64", "linux-aarch64": "aarch64"}
+FLASH_URL = ("https://github.com/Dao-AILab/flash-attention/releases/download/v{version}/flash_attn-{version}"
+             "+cu{cuda}torch{torch}cxx11abi{abi}-cp{py}-cp{py}-linux_{arch}.whl")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    name: str
+    spec: SpecifierSet | None
+
+
+def parse_wanted(texts: tuple[str, ...]) -> tuple[Wanted, ...]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    out = []
+    for text in texts:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            raise UsageError(f"--with {text!r}: not a requirement ({exc})",
+                             "Use e.g. --with vllm==0.33.0.") from exc
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        if name not in PACKAGES:
+            raise UsageError(f"--with {text!r}: torchsetup does not plan {name} with torch",
+                             f"It plans {', '.join(sorted(PACKAGES))}; install others after torch.")
+        out.append(Wanted(name, req.specifier if str(req.specifier) else None))
+    return tuple(out)
+
+
+def _releases(matrix: Matrix, wanted: Wanted) -> list[ExtensionRelease]:
+    from packaging.version import Version
+
+    found = [e for e in matrix.extensions if e.name == wanted.name
+             and (wanted.spec is None or wanted.spec.contains(e.version, prereleases=True))]
+    return sorted(found, key=lambda e: Version(e.version), reverse=True)
+
+
+def _requirements(release: ExtensionRelease) -> tuple[str, ...]:
+    if release.name == "torchao":
+        known = TORCHAO_TORCH.get(".".join(release.version.split(".")[:2]))
+        return (known,) if known else ()
+    if release.name == "flash-attn":
+        return (f"torch>={FLASH_TORCH[0]},<2.{int(FLASH_TORCH[-1].split('.')[1]) + 1}",)
+    return tuple(r for r in release.requires if ";" not in r or _marker_holds(r))
+
+
+def _marker_holds(requirement: str) -> bool:
+    """Markers that name Jetson boards (platform_release 'tegra') are false on the desktop wheels' machines."""
+    return "tegra\" not in" in requirement or "tegra' not in" in requirement
+
+
+def _static_refusal(package: Package, release: ExtensionRelease, targets: list[Target]) -> str | None:
+    """Why this release cannot run on these machines, whatever torch is planned (None: it can)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    label = f"{release.name} {release.version}"
+    if release.name == "torchao" and ".".join(release.version.split(".")[:2]) not in TORCHAO_TORCH:
+        return f"{label}: the torch its kernels load on is not known (not checked), so it is not chosen"
+    for t in targets:
+        if package.gpu_floor is not None:
+            if not t.gpus:
+                return f"{label} needs an NVIDIA GPU ({package.why}); {t.label} has none"
+            low = [(g.name, g.capability) for g in t.gpus
+                   if g.capability is not None and g.capability < package.gpu_floor]
+            if low:
+                name, (major, minor) = low[0]
+                return f"{label} has no kernels for {name} (sm_{major}{minor}): {package.why}"
+        if release.name == "flash-attn":
+            if t.platform not in FLASH_PLATFORMS:
+                return f"{label} publishes no release assets for {t.platform} (Linux x86_64 and aarch64 only)"
+            if t.python and t.python.rstrip("t") not in FLASH_PYTHONS:
+                return f"{label} publishes no assets for Python {t.python} (CPython {', '.join(FLASH_PYTHONS)})"
+        elif not _publishes_for(release, t.platform):
+            return f"{label} publishes no wheel for {t.platform}"
+        if release.requires_python and t.python:
+            try:
+                if not SpecifierSet(release.requires_python).contains(t.python.rstrip("t") + ".0"):
+                    return f"{label} needs Python {release.requires_python}; {t.label} has {t.python}"
+            except InvalidSpecifier:
+                pass
+    return None
+
+
+PLATFORM_TAGS = {"linux-x86_64": ("manylinux", "x86_64"), "linux-aarch64": ("manylinux", "aarch64"),
+                 "windows-x86_64": ("win_amd64",), "macos-arm64": ("macosx", "arm64"),
+                 "macos-x86_64": ("macosx", "x86_64")}
+
+
+def _publishes_for(release: ExtensionRelease, platform: str) -> bool:
+    """Whether one of the release's wheels is for `platform` (a py3-none-any wheel is for every one)."""
+    wanted = PLATFORM_TAGS.get(platform, (platform,))
+    return any(tag.endswith("none-any.whl") or all(part in tag for part in wanted) for tag in release.files)
+
+
+def _flash_asset(release: ExtensionRelease, plan: Plan, target: Target) -> tuple[str | None, str | None]:
+    """(asset URL, None) for the plan, or (None, why there is none)."""
+    from torchsetup.kinds import Backend, BackendKind
+
+    backend = Backend.of(plan.variant)
+    minor = ".".join(plan.torch.split(".")[:2])
+    if backend.kind != BackendKind.CUDA or not backend.version:
+        return None, f"flash-attn {release.version} publishes CUDA builds only; the plan is {plan.variant}"
+    cuda = backend.version[0]
+    torch_minor = tuple(int(x) for x in minor.split("."))
+    if cuda == 13 and torch_minor < FLASH_CUDA13_FROM:
+        return None, f"flash-attn {release.version} has CUDA 13 assets only for torch ≥ 2.9"
+    if cuda not in (12, 13):
+        return None, f"flash-attn {release.version} publishes CUDA 12 and 13 assets; the plan is {plan.variant}"
+    python = (target.python or "3.12").rstrip("t").replace(".", "")
+    url = FLASH_URL.format(version=release.version, cuda=cuda, torch=minor,
+                           abi="FALSE" if minor == "2.6" else "TRUE", py=python,
+                           arch=FLASH_PLATFORMS.get(target.platform, "x86_64"))
+    return url, None
+
+
+def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted: tuple[Wanted, ...],
+              labels: list[str] | None = None) -> Resolution:
+    """The plan for torch and every wanted package together, newest release of each first."""
+    from torchsetup.resolve import resolve
+    from torchsetup.rules import target_from_machine
+
+    names = labels or [f"machine {i + 1}" for i in range(len(machines))]
+    targets = [target_from_machine(m, matrix, n, request.platform, request.python_version)
+               for m, n in zip(machines, names, strict=True)]
+    holds = list(request.holds)
+    chosen: list[WithPackage] = []
+    result: Resolution | None = None
+    for want in wanted:
+        package = PACKAGES[want.name]
+        releases = _releases(matrix, want)
+        if not releases:
+            return Resolution(False, None, (), f"no release of {want.name} the matrix knows matches "
+                              f"{want.spec or 'any version'}", "Run `torchsetup matrix update`, or relax the "
+                              "specifier.")
+        reasons = []
+        for release in releases:
+            refusal = _static_refusal(package, release, targets)
+            if refusal:
+                reasons.append(refusal)
+                continue
+            extra = [Hold(release.name, release.version, r) for r in _requirements(release)]
+            attempt = resolve(machines, matrix, replace(request, holds=tuple(holds + extra)), labels)
+            if attempt.plan is None:
+                reasons.append(f"{release.name} {release.version}: {attempt.error}")
+                continue
+            url, why_not = (None, None)
+            if release.name == "flash-attn":
+                url, why_not = _flash_asset(release, attempt.plan, targets[0])
+                if why_not:
+                    reasons.append(why_not)
+                    continue
+            holds += extra
+            chosen.append(WithPackage(release.name, release.version, package.source, url,
+                                      url or f"{release.name}=={release.version}"))
+            result = attempt
+            break
+        else:
+            return Resolution(False, None, (), f"no build fits with {want.name}: {reasons[0]}",
+                              _ways_out(want.name, reasons))
+    assert result is not None and result.plan is not None
+    plan = result.plan
+    command = (*plan.command, *(w.requirement for w in chosen))
+    notes = [f"{w.name} {w.version}: " + ("the release asset " + (w.url or "") if w.url else "from PyPI")
+             for w in chosen]
+    return replace(result, plan=replace(plan, with_=tuple(chosen), command=command,
+                                        notes=(*plan.notes, *notes)))
+
+
+def _ways_out(name: str, reasons: list[str]) -> str:
+    ways = ["an older torch (--torch)", f"a release of {name} that fits (--with '{name}<…')"]
+    if name == "flash-attn":
+        ways += ["build it from source (needs nvcc of torch's CUDA major.minor; takes long)",
+                 "FlashAttention 4 (flash-attn-4: pure Python, JIT, no torch ABI coupling)"]
+    more = f" (and {len(reasons) - 1} more releases refused)" if len(reasons) > 1 else ""
+    return "; ".join(ways) + more
