@@ -274,3 +274,26 @@ def test_real_torch_from_a_local_pytorch_index_then_verified(run_cli, venv: Path
     assert doc["plan"]["command"][4:6] == ["torch==2.13.0+cpu", "--extra-index-url"]
     assert doc["action"] == "installed" and doc["verify"]["ok"] is True
     assert doc["verify"]["cuda_unavailable_reason"] == "CPU-only build"
+
+
+def test_with_installs_the_package_in_the_same_run_as_torch(run_cli, venv: Path, tmp_path: Path) -> None:
+    """--with xformers: stand-ins with the real names, versions and pins (xformers 0.0.33.post2 pins
+    torch==2.9.1, as its METADATA on the package index does), one installer run."""
+    pytorch, primary = Index(), Index()
+    pytorch.add("/whl/cpu", build_wheel(tmp_path / "cpu", "torch", "2.9.1+cpu"))
+    pytorch.add("/whl/cpu", build_wheel(tmp_path / "cpu", "torchvision", "0.24.1+cpu", ("torch==2.9.1",)))
+    primary.add("/simple", build_wheel(tmp_path / "pypi", "xformers", "0.0.33.post2", ("torch==2.9.1",)))
+    try:
+        proc = install(run_cli, venv, pytorch, primary, "--torch", "2.9", "--variant", "cpu", "--no-torchaudio",
+                       "--with", "xformers")
+    finally:
+        pytorch.stop()
+        primary.stop()
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["action"] == "installed"
+    assert doc["plan"]["with"] == [{"name": "xformers", "version": "0.0.33.post2", "source": "pypi", "url": None}]
+    assert doc["plan"]["command"][4:] == ["torch==2.9.1+cpu", "torchvision==0.24.1+cpu", "--extra-index-url",
+                                          f"{pytorch.url}/whl/cpu", "xformers==0.0.33.post2"]
+    have = installed(venv)
+    assert (have["torch"], have["torchvision"], have["xformers"]) == ("2.9.1+cpu", "0.24.1+cpu", "0.0.33.post2")

@@ -160,3 +160,21 @@ def test_two_thousand_distributions_are_read(tmp_path: Path) -> None:
     doc = json.loads(subprocess.run([sys.executable, "-m", "torchsetup", "probe", "--json", "--python",
                                      str(python)], capture_output=True, text=True, env=env, check=True).stdout)
     assert sorted(d["name"] for d in doc["dependents"]) == [f"pkg{i:04d}" for i in range(0, 2000, 200)]
+
+
+def test_a_package_asked_for_with_with_is_imported_even_when_pure_python(tmp_path: Path,
+                                                                        wheels: dict[str, Path]) -> None:
+    """verify after `install --with`: the named packages are imported too, compiled or not."""
+    from torchsetup.probe.interpreter import read_interpreter
+    from torchsetup.verify import import_dependents
+
+    (tmp_path / "pure").mkdir()
+    said = b"raise ImportError('xFormers was built for PyTorch 2.10.0+cu128 (you have 2.13.0)')\n"
+    broken_pure = write_wheel(tmp_path / "pure", "xformers", "0.0.35", {"xformers/__init__.py": said},
+                              ("torch>=2.10",))
+    python = venv_with(tmp_path, {"x": broken_pure, "ranged": wheels["ranged"]}, "x", "ranged")
+    dependents = read_interpreter(str(python)).dependents
+    assert import_dependents(str(python), dependents, 60) == []  # pure Python, not named: not imported
+    checks = import_dependents(str(python), dependents, 60, frozenset({"xformers"}))
+    assert [(c["name"], c["ok"]) for c in checks] == [("import xformers (xformers)", False)]
+    assert "xFormers was built for PyTorch 2.10.0+cu128" in (checks[0]["detail"] or "")

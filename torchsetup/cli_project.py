@@ -64,6 +64,9 @@ def project(
     Exit codes: 0 done, 2 bad input, 3 a machine fits no build (or no class of the project fits this one)."""
     from torchsetup.project.pyproject import open_project
 
+    if options.with_packages:
+        raise UsageError("project does not write --with packages into a project yet",
+                         "Plan them with `torchsetup resolve --with …` and add the pins it gives to the project.")
     project_file = open_project(project_path)
     if options.python is None and not options.probe_files:  # this machine: the project's own environment
         own = project_file.path.parent / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")

@@ -39,7 +39,8 @@ def carry_out(plan: Plan, python: str, machine: Machine, *, ask: Callable[[], bo
     from torchsetup.probe.interpreter import read_interpreter
     from torchsetup.verify import import_dependents
 
-    report.checks.extend(import_dependents(python, read_interpreter(python).dependents, verify_timeout))
+    named = frozenset(w.name for w in plan.with_)
+    report.checks.extend(import_dependents(python, read_interpreter(python).dependents, verify_timeout, named))
     failed = ("installed, but the smoke test failed" if outcome.action == InstallAction.INSTALLED
               else "already installed, but the smoke test failed")
     return replace(outcome, verify=report, ok=report.ok, error=None if report.ok else failed)

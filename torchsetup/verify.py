@@ -172,14 +172,15 @@ _SAID = ("undefined symbol", "was built for PyTorch", "Skipping import of cpp ex
 
 
 def import_dependents(python: str, dependents: tuple[Dependent, ...],
-                      timeout: float = 120.0) -> list[dict[str, Any]]:
-    """One check per compiled neighbour: its top-level modules imported in a child of their own, with
-    their own time limit; a failure said in words (the `undefined symbol`, xformers' "built for
-    PyTorch …", torchao's "Skipping import of cpp extensions")."""
+                      timeout: float = 120.0, named: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """One check per compiled neighbour, and per package asked for with --with (`named`): its top-level
+    modules imported in a child of their own, with their own time limit; a failure said in words (the
+    `undefined symbol`, xformers' "built for PyTorch …", torchao's "Skipping import of cpp extensions")."""
     checks = []
     for dependent in dependents:
         modules = [m for m in dependent.modules if m.isidentifier()]
-        if not dependent.compiled or not modules:
+        wanted = dependent.compiled or dependent.name.replace("_", "-").lower() in named
+        if not wanted or not modules:
             continue
         started = time.monotonic()
         code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
