@@ -81,3 +81,12 @@ def test_a_package_that_cannot_run_here_is_refused_with_the_reason(run_cli, tmp_
     assert unknown.returncode == 2 and "torchsetup does not plan numpy with torch" in unknown.stderr
     bad = run_cli("resolve", "--probe-file", str(PROBES / "no-gpu.json"), "--with", "vllm===")
     assert bad.returncode == 2 and "--with 'vllm===': not a requirement" in bad.stderr
+
+
+def test_a_torch_the_package_has_no_wheel_for_is_said_with_the_newest_combination(run_cli) -> None:
+    proc = run_cli("resolve", "--probe-file", str(PROBES / "h100-580.json"), "--torch", "2.11",
+                   "--with", "flash-attn")
+    assert proc.returncode == 3
+    assert ("no build fits with flash-attn: flash-attn 2.8.3.post2 has no wheel for torch 2.11 (its release "
+            "assets cover torch 2.6–2.10)") in proc.stderr
+    assert "hint: newest combination that has one: torch 2.10.0 cu130 + flash-attn 2.8.3.post2;" in proc.stderr

@@ -195,7 +195,8 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
             extra = [Hold(release.name, release.version, r) for r in _requirements(release)]
             attempt = resolve(machines, matrix, replace(request, holds=tuple(holds + extra)), labels)
             if attempt.plan is None:
-                reasons.append(f"{release.name} {release.version}: {attempt.error}")
+                reasons.append(_no_torch_for(matrix, release, extra, request.torch) or
+                               f"{release.name} {release.version}: {attempt.error}")
                 continue
             url, why_not = (None, None)
             if release.name == "flash-attn":
@@ -209,8 +210,14 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
             result = attempt
             break
         else:
-            return Resolution(False, None, (), f"no build fits with {want.name}: {reasons[0]}",
-                              _ways_out(want.name, reasons))
+            hint = _ways_out(want.name, reasons)
+            if request.torch is not None:  # the user's --torch may be what stands in the way
+                free = plan_with(machines, matrix, replace(request, torch=None), wanted, labels)
+                if free.plan is not None:
+                    combo = " + ".join(f"{w.name} {w.version}" for w in free.plan.with_)
+                    hint = (f"newest combination that has one: torch {free.plan.torch} {free.plan.variant} + "
+                            f"{combo}; {hint}")
+            return Resolution(False, None, (), f"no build fits with {want.name}: {reasons[0]}", hint)
     assert result is not None and result.plan is not None
     plan = result.plan
     command = (*plan.command, *(w.requirement for w in chosen))
@@ -218,6 +225,24 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
              for w in chosen]
     return replace(result, plan=replace(plan, with_=tuple(chosen), command=command,
                                         notes=(*plan.notes, *notes)))
+
+
+def _no_torch_for(matrix: Matrix, release: ExtensionRelease, holds: list[Hold], torch: str | None) -> str | None:
+    """'flash-attn 2.8.3 has no wheel for torch 2.11 (its releases cover torch 2.6–2.10)' when no torch
+    release the user's --torch allows meets the package's own requirement."""
+    from packaging.requirements import Requirement
+
+    from torchsetup.matrix.view import parse_spec
+
+    wanted = parse_spec(torch)
+    needs = [Requirement(h.requires).specifier for h in holds if Requirement(h.requires).name == "torch"]
+    if torch is None or wanted is None or not needs or any(
+            wanted.contains(r.torch) and all(n.contains(r.torch) for n in needs) for r in matrix.releases):
+        return None
+    covers = "; ".join(h.requires for h in holds)
+    if release.name == "flash-attn":
+        covers = f"its release assets cover torch {FLASH_TORCH[0]}–{FLASH_TORCH[-1]}"
+    return f"{release.name} {release.version} has no wheel for torch {torch.lstrip('=')} ({covers})"
 
 
 def _ways_out(name: str, reasons: list[str]) -> str:
