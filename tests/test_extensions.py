@@ -90,3 +90,17 @@ def test_a_torch_the_package_has_no_wheel_for_is_said_with_the_newest_combinatio
     assert ("no build fits with flash-attn: flash-attn 2.8.3.post2 has no wheel for torch 2.11 (its release "
             "assets cover torch 2.6–2.10)") in proc.stderr
     assert "hint: newest combination that has one: torch 2.10.0 cu130 + flash-attn 2.8.3.post2;" in proc.stderr
+
+
+def test_pyg_packages_come_from_the_page_of_the_planned_torch(run_cli) -> None:
+    code, doc = resolve_json(run_cli, PROBES / "h100-580.json", "--with", "torch-scatter")
+    plan = doc["plan"]
+    page = "https://data.pyg.org/whl/torch-2.12.0+cu130.html"
+    assert code == 0 and plan["torch"] == "2.12.1"
+    assert plan["with"] == [{"name": "torch-scatter", "version": "from the page", "source": "find-links",
+                             "url": page}]
+    assert plan["command"][-3:] == ["-f", page, "torch-scatter"]
+    late = run_cli("resolve", "--probe-file", str(PROBES / "h100-580.json"), "--torch", "2.13",
+                   "--with", "torch-scatter")
+    assert late.returncode == 3
+    assert "torch-scatter has no wheel for torch 2.13 (PyG's pages list no wheels after torch 2.12)" in late.stderr

@@ -44,7 +44,17 @@ PACKAGES = {
                        "only on the torch its release was built for (pytorch/ao#2919)"),
     "flash-attn": Package("flash-attn", "url", (8, 0), True, "flash-attn 2: GitHub release assets only (PyPI has "
                           "the sdist, which compiles for hours); kernels for sm_80 and newer"),
+    "torch-scatter": Package("torch-scatter", "find-links", None, False, "PyG's compiled packages: wheels on "
+                             "data.pyg.org pages keyed by torch X.Y.0 and its variant"),
+    "torch-sparse": Package("torch-sparse", "find-links", None, False, "PyG's compiled packages"),
+    "torch-cluster": Package("torch-cluster", "find-links", None, False, "PyG's compiled packages"),
+    "pyg-lib": Package("pyg-lib", "find-links", None, False, "PyG's compiled packages"),
 }
+# PyG's find-links pages (torch-dependents.md §1): keyed by torch X.Y.0 and the variant; no wheels after
+# torch 2.12 (the 2.13 pages list none, rusty1s/pytorch_scatter#513); Linux and Windows (inferred)
+PYG_PAGE = "https://data.pyg.org/whl/torch-{minor}.0+{variant}.html"
+PYG_LAST_TORCH = "2.12"
+PYG_PLATFORMS = ("linux-x86_64", "windows-x86_64")
 # torchao release (minor) -> the torch its kernels load on (pytorch/ao#2919; 0.18 needs ≥ 2.11)
 TORCHAO_TORCH = {"0.12": "torch>=2.7,<2.8", "0.13": "torch>=2.8,<2.9", "0.14": "torch>=2.9,<2.10",
                  "0.18": "torch>=2.11"}
@@ -84,6 +94,11 @@ def parse_wanted(texts: tuple[str, ...]) -> tuple[Wanted, ...]:
 def _releases(matrix: Matrix, wanted: Wanted) -> list[ExtensionRelease]:
     from packaging.version import Version
 
+    from torchsetup.matrix.store import ExtensionRelease
+
+    if PACKAGES[wanted.name].source == "find-links":  # one entry: whatever the page for the planned torch has
+        minor = int(PYG_LAST_TORCH.split(".")[1])
+        return [ExtensionRelease(wanted.name, "", (f"torch<2.{minor + 1}",), None, (), "torch-dependents.md")]
     found = [e for e in matrix.extensions if e.name == wanted.name
              and (wanted.spec is None or wanted.spec.contains(e.version, prereleases=True))]
     return sorted(found, key=lambda e: Version(e.version), reverse=True)
@@ -119,7 +134,10 @@ def _static_refusal(package: Package, release: ExtensionRelease, targets: list[T
             if low:
                 name, (major, minor) = low[0]
                 return f"{label} has no kernels for {name} (sm_{major}{minor}): {package.why}"
-        if release.name == "flash-attn":
+        if PACKAGES[release.name].source == "find-links":
+            if t.platform not in PYG_PLATFORMS:
+                return f"{release.name}: PyG publishes no wheels for {t.platform}"
+        elif release.name == "flash-attn":
             if t.platform not in FLASH_PLATFORMS:
                 return f"{label} publishes no release assets for {t.platform} (Linux x86_64 and aarch64 only)"
             if t.python and t.python.rstrip("t") not in FLASH_PYTHONS:
@@ -205,8 +223,13 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
                     reasons.append(why_not)
                     continue
             holds += extra
-            chosen.append(WithPackage(release.name, release.version, package.source, url,
-                                      url or f"{release.name}=={release.version}"))
+            if package.source == "find-links":
+                variant = attempt.plan.variant
+                page = PYG_PAGE.format(minor=".".join(attempt.plan.torch.split(".")[:2]), variant=variant)
+                chosen.append(WithPackage(release.name, "from the page", "find-links", page, release.name))
+            else:
+                chosen.append(WithPackage(release.name, release.version, package.source, url,
+                                          url or f"{release.name}=={release.version}"))
             result = attempt
             break
         else:
@@ -220,8 +243,13 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
             return Resolution(False, None, (), f"no build fits with {want.name}: {reasons[0]}", hint)
     assert result is not None and result.plan is not None
     plan = result.plan
-    command = (*plan.command, *(w.requirement for w in chosen))
-    notes = [f"{w.name} {w.version}: " + ("the release asset " + (w.url or "") if w.url else "from PyPI")
+    pages = list(dict.fromkeys(w.url for w in chosen if w.source == "find-links" and w.url))
+    uv = plan.command[:1] == ("uv",)
+    links = [arg for page in pages for arg in ("--find-links" if uv else "-f", page)]
+    command = (*plan.command, *links, *(w.requirement for w in chosen))
+    notes = [f"{w.name}: the wheel {w.url} lists for this torch (PyG's page; its versions are not in the matrix)"
+             if w.source == "find-links" else
+             f"{w.name} {w.version}: " + ("the release asset " + (w.url or "") if w.url else "from PyPI")
              for w in chosen]
     return replace(result, plan=replace(plan, with_=tuple(chosen), command=command,
                                         notes=(*plan.notes, *notes)))
@@ -242,7 +270,10 @@ def _no_torch_for(matrix: Matrix, release: ExtensionRelease, holds: list[Hold], 
     covers = "; ".join(h.requires for h in holds)
     if release.name == "flash-attn":
         covers = f"its release assets cover torch {FLASH_TORCH[0]}–{FLASH_TORCH[-1]}"
-    return f"{release.name} {release.version} has no wheel for torch {torch.lstrip('=')} ({covers})"
+    elif PACKAGES[release.name].source == "find-links":
+        covers = f"PyG's pages list no wheels after torch {PYG_LAST_TORCH}"
+    label = f"{release.name} {release.version}".strip()
+    return f"{label} has no wheel for torch {torch.lstrip('=')} ({covers})"
 
 
 def _ways_out(name: str, reasons: list[str]) -> str:
