@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from torchsetup.doctor_findings import Finding
 from torchsetup.kinds import Severity
 
 if TYPE_CHECKING:
-    from tomlkit import TOMLDocument
+    from collections.abc import Mapping
 
     from torchsetup.matrix.store import Matrix
     from torchsetup.probe.model import Machine
@@ -35,13 +35,17 @@ def project_for(python: str | None, start: Path) -> Path | None:
 
 
 def project_findings(machine: Machine, matrix: Matrix, project_file: Path, label: str) -> list[Finding]:
-    from torchsetup.errors import UsageError
-    from torchsetup.project.pyproject import parse, tool_of
+    import re
+
+    from torchsetup.project.pyproject import load_plain, tool_of
     from torchsetup.project.routing import depends_on_torch
 
     try:
-        doc = parse(project_file, project_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, UsageError) as exc:
+        text = project_file.read_text(encoding="utf-8")
+        if not re.search(r"""["']torch\s*(?:[<>=!~\[;@]|["'])|^\s*torch\s*=""", text, re.MULTILINE):
+            return []  # a project that requires no torch cannot undo a torch fix: not parsed at all
+        doc = load_plain(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         return [Finding(Severity.WARNING, "not-checked", f"not checked: what {project_file} would install "
                         f"({exc})")]
     if not depends_on_torch(doc):
@@ -59,7 +63,7 @@ def project_findings(machine: Machine, matrix: Matrix, project_file: Path, label
                     f"the next `{sync}` puts that back, whatever pip installs", fix)]
 
 
-def _what_it_installs(doc: TOMLDocument, tool: str, machine: Machine, matrix: Matrix,
+def _what_it_installs(doc: Mapping[str, Any], tool: str, machine: Machine, matrix: Matrix,
                       project_file: Path) -> list[tuple[str, str]]:
     """(torch version with its build, where that comes from) for every torch the project may put here."""
     from torchsetup.project.pyproject import torch_specifier

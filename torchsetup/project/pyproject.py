@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from torchsetup.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from tomlkit import TOMLDocument
 
     from torchsetup.probe.model import Machine
@@ -85,7 +87,7 @@ def load_plain(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def tool_of(doc: TOMLDocument) -> str:
+def tool_of(doc: Mapping[str, Any]) -> str:
     """Poetry when the file has [tool.poetry] and no [tool.uv]; uv otherwise."""
     tool = doc.get("tool", {})
     return "poetry" if "poetry" in tool and "uv" not in tool else "uv"
@@ -104,7 +106,7 @@ def family_requirements(values: object) -> list[str]:
     return [str(v) for v in values if isinstance(v, str) and requirement_name(v) in FAMILY]
 
 
-def torch_specifier(doc: TOMLDocument) -> str | None:
+def torch_specifier(doc: Mapping[str, Any]) -> str | None:
     """The specifier of the project's own torch requirement (`torch>=2.6,<2.9` -> `>=2.6,<2.9`),
     the constraint a plan keeps unless --torch is given; None when the project names torch without one."""
     from packaging.requirements import InvalidRequirement, Requirement
@@ -150,7 +152,7 @@ def _poetry_to_pep440(version: str) -> str | None:
     return None
 
 
-def unchecked_neighbours(doc: TOMLDocument, machines: list[Machine]) -> list[str]:
+def unchecked_neighbours(doc: Mapping[str, Any], machines: list[Machine]) -> list[str]:
     """The project's dependencies known to require one torch whose requirement nobody read: installed in
     none of the environments probed (their `dependents`)."""
     project = doc.get("project", {})

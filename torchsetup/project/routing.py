@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from torchsetup.project.pyproject import FAMILY, family_requirements, requirement_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from tomlkit import TOMLDocument
 
     from torchsetup.probe.model import Machine
 
@@ -46,7 +44,7 @@ def variant_of_url(url: str | None) -> str | None:
     return last if _VARIANT.fullmatch(last) else None
 
 
-def depends_on_torch(doc: TOMLDocument) -> bool:
+def depends_on_torch(doc: Mapping[str, Any]) -> bool:
     project = doc.get("project", {})
     lists = [project.get("dependencies", []), *project.get("optional-dependencies", {}).values(),
              *doc.get("dependency-groups", {}).values()]
@@ -56,12 +54,12 @@ def depends_on_torch(doc: TOMLDocument) -> bool:
     return "torch" in poetry_deps
 
 
-def routes(doc: TOMLDocument, tool: str) -> list[Route]:
+def routes(doc: Mapping[str, Any], tool: str) -> list[Route]:
     """Every route of torch in the project (none: torch is not routed, it comes from the default index)."""
     return _poetry_routes(doc) if tool == "poetry" else _uv_routes(doc)
 
 
-def _pins(doc: TOMLDocument) -> dict[tuple[str | None, str | None], str]:
+def _pins(doc: Mapping[str, Any]) -> dict[tuple[str | None, str | None], str]:
     """(extra, marker) -> the torch release pinned there."""
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -81,7 +79,7 @@ def _pins(doc: TOMLDocument) -> dict[tuple[str | None, str | None], str]:
     return pins
 
 
-def _uv_routes(doc: TOMLDocument) -> list[Route]:
+def _uv_routes(doc: Mapping[str, Any]) -> list[Route]:
     uv = doc.get("tool", {}).get("uv", {})
     urls = {str(i.get("name")): str(i.get("url")) for i in uv.get("index", []) if i.get("name")}
     entries = uv.get("sources", {}).get("torch")
@@ -99,7 +97,7 @@ def _uv_routes(doc: TOMLDocument) -> list[Route]:
     return out
 
 
-def _poetry_routes(doc: TOMLDocument) -> list[Route]:
+def _poetry_routes(doc: Mapping[str, Any]) -> list[Route]:
     poetry = doc.get("tool", {}).get("poetry", {})
     urls = {str(s.get("name")): str(s.get("url")) for s in poetry.get("source", []) if s.get("name")}
     entry = poetry.get("dependencies", {}).get("torch")

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from torchsetup.project.routing import Route, applies, depends_on_torch, marker_environment, routes
 from torchsetup.rules import platform_of
 
 if TYPE_CHECKING:
-    from tomlkit import TOMLDocument
+    from collections.abc import Mapping
 
     from torchsetup.matrix.store import Matrix
     from torchsetup.probe.model import Machine
@@ -29,7 +29,7 @@ class WhichAnswer:
     hint: str | None = None
 
 
-def which_class(doc: TOMLDocument, tool: str, machine: Machine, label: str, matrix: Matrix,
+def which_class(doc: Mapping[str, Any], tool: str, machine: Machine, label: str, matrix: Matrix,
                 request: Request) -> WhichAnswer:
     from torchsetup.resolve import resolve
 
