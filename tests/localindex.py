@@ -56,6 +56,7 @@ class Index:
 
     def __init__(self) -> None:
         self.routes: dict[str, list[Path]] = {}  # "/whl/cu124" -> wheels
+        self.pages: dict[str, list[Path]] = {}  # "/pyg/torch-2.12.0+cpu.html" -> wheels: a find-links page
         self.requests: list[str] = []
         # wheel file name prefix -> (from which request of it on, seconds to wait before answering)
         self.delay: dict[str, tuple[int, float]] = {}
@@ -91,10 +92,17 @@ class Index:
     def add(self, prefix: str, wheel: Path) -> None:
         self.routes.setdefault(prefix.rstrip("/"), []).append(wheel)
 
+    def add_page(self, path: str, wheel: Path) -> None:
+        self.pages.setdefault(path, []).append(wheel)
+
     def answer(self, path: str) -> tuple[bytes | None, str]:
         path = path.split("?")[0]
+        page = self.pages.get(path.replace("%2B", "+"))
+        if page is not None:  # a flat find-links page, as PyG serves them
+            links = "".join(f'<a href="/files/{w.name.replace("+", "%2B")}">{w.name}</a><br>\n' for w in page)
+            return f"<html><body>{links}</body></html>".encode(), "text/html"
         if path.startswith("/files/"):
-            for wheels in self.routes.values():
+            for wheels in [*self.routes.values(), *self.pages.values()]:
                 for wheel in wheels:
                     if path.endswith("/" + wheel.name.replace("+", "%2B")) or path.endswith("/" + wheel.name):
                         return wheel.read_bytes(), "application/octet-stream"

@@ -104,3 +104,36 @@ def test_pyg_packages_come_from_the_page_of_the_planned_torch(run_cli) -> None:
                    "--with", "torch-scatter")
     assert late.returncode == 3
     assert "torch-scatter has no wheel for torch 2.13 (PyG's pages list no wheels after torch 2.12)" in late.stderr
+
+
+def test_the_asset_and_page_addresses_follow_their_mirrors_through_the_url_gate(run_cli) -> None:
+    import os
+
+    env = dict(os.environ, TORCHSETUP_FLASH_ATTN_RELEASES="https://mirror.example/fa/")
+    h100 = str(PROBES / "h100-580.json")
+    proc = run_cli("resolve", "--json", "--probe-file", h100, "--with", "flash-attn", env=env)
+    url = json.loads(proc.stdout)["plan"]["with"][0]["url"]
+    assert url == FLASH.replace("https://github.com/Dao-AILab/flash-attention/releases/download",
+                                "https://mirror.example/fa")
+    plain = dict(os.environ, TORCHSETUP_PYG_PAGES="http://mirror.example/pyg")
+    refused = run_cli("resolve", "--probe-file", h100, "--with", "torch-scatter", env=plain)
+    assert refused.returncode == 2 and "TORCHSETUP_PYG_PAGES: refusing plain http" in refused.stderr
+
+
+def test_matrix_update_reads_the_pins_from_the_saved_index_metadata(tmp_path: Path, run_cli) -> None:
+    """The shipped matrix's extensions table is what `matrix update --from data/sources` makes of the
+    saved copy of the package index's metadata (data/sources/pypi/extensions.json)."""
+    sources = Path(__file__).parent.parent / "data" / "sources"
+    out = tmp_path / "matrix.json"
+    proc = run_cli("matrix", "update", "--from", str(sources), "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    rows = {(e["name"], e["version"]): e for e in json.loads(out.read_text())["tables"]["extensions"]}
+    saved = json.loads((sources / "pypi" / "extensions.json").read_text())["releases"]
+    assert len(rows) == len(saved)
+    assert rows[("vllm", "0.33.0")]["requires"] == ["torch==2.14.0", "torchaudio==2.11.0", "torchvision==0.29.0"]
+    assert rows[("xformers", "0.0.35")]["requires"] == ["torch>=2.10"]
+    assert rows[("torch-tensorrt", "2.14.0")]["requires"] == ["torch<2.15.0,>=2.14.0"]
+    assert rows[("torchao", "0.18.0")]["requires"] == []  # it declares none
+    assert {r["source"] for r in rows.values()} == {"extensions"}
+    sources_list = json.loads(out.read_text())["sources"]
+    assert any(s["id"] == "extensions" and s["file"].endswith("extensions.json") for s in sources_list)

@@ -297,3 +297,28 @@ def test_with_installs_the_package_in_the_same_run_as_torch(run_cli, venv: Path,
                                           f"{pytorch.url}/whl/cpu", "xformers==0.0.33.post2"]
     have = installed(venv)
     assert (have["torch"], have["torchvision"], have["xformers"]) == ("2.9.1+cpu", "0.24.1+cpu", "0.0.33.post2")
+
+
+def test_with_a_pyg_package_comes_from_the_find_links_page_of_the_planned_torch(run_cli, venv: Path,
+                                                                              tmp_path: Path) -> None:
+    """PyG's page (torch-2.12.0+cpu.html) on 127.0.0.1 through $TORCHSETUP_PYG_PAGES, with a stand-in
+    under PyG's own local-version naming (torch_scatter-2.1.2+pt212cpu)."""
+    pytorch, primary = Index(), Index()
+    pytorch.add("/whl/cpu", build_wheel(tmp_path / "cpu", "torch", "2.12.1+cpu"))
+    primary.add_page("/pyg/torch-2.12.0+cpu.html",
+                     build_wheel(tmp_path / "pyg", "torch_scatter", "2.1.2+pt212cpu", ("torch",)))
+    try:
+        env = dict(cli_env(primary), TORCHSETUP_PYG_PAGES=f"{primary.url}/pyg")
+        proc = run_cli("install", "--yes", "--no-verify", "--json", "--python", str(venv), "--index-base",
+                       f"{pytorch.url}/whl", "--allow-insecure-index", "--torch", "2.12", "--variant", "cpu",
+                       "--no-torchvision", "--no-torchaudio", "--with", "torch-scatter", env=env)
+    finally:
+        pytorch.stop()
+        primary.stop()
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    page = f"{primary.url}/pyg/torch-2.12.0+cpu.html"
+    assert doc["plan"]["command"][4:] == ["torch==2.12.1+cpu", "--extra-index-url", f"{pytorch.url}/whl/cpu",
+                                          "-f", page, "torch-scatter"]
+    have = installed(venv)
+    assert (have["torch"], have["torch_scatter"]) == ("2.12.1+cpu", "2.1.2+pt212cpu")  # pip freeze spelling

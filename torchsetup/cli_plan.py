@@ -48,6 +48,7 @@ from torchsetup.kinds import IndexStrategy, InstallAction, Installer
 from torchsetup.textout import write
 
 if TYPE_CHECKING:
+    from torchsetup.extensions import Mirrors
     from torchsetup.install import InstallResult
     from torchsetup.plan import Hold, Plan, Resolution
     from torchsetup.probe.model import Machine
@@ -209,7 +210,8 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
     if options.with_packages:
         from torchsetup.extensions import parse_wanted, plan_with
 
-        result = plan_with(machines, loaded, request, parse_wanted(options.with_packages), labels)
+        result = plan_with(machines, loaded, request, parse_wanted(options.with_packages), labels,
+                           _mirrors(options.allow_insecure_index))
     else:
         result = run_resolve(machines, loaded, request, labels)
     if result.plan is not None and not options.probe_files:  # this machine's installer configuration
@@ -218,6 +220,17 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
         result = replace(result, plan=gate(result.plan, options.installer, options.index_strategy,
                                            options.allow_insecure_index, os.environ))
     return result, machines, exe
+
+
+def _mirrors(allow_insecure: bool) -> Mirrors:
+    """$TORCHSETUP_FLASH_ATTN_RELEASES and $TORCHSETUP_PYG_PAGES, through the URL gate."""
+    from torchsetup.extensions import FLASH_RELEASES, PYG_PAGES, Mirrors
+    from torchsetup.urlgate import check_url
+
+    flash = os.environ.get("TORCHSETUP_FLASH_ATTN_RELEASES") or FLASH_RELEASES
+    pyg = os.environ.get("TORCHSETUP_PYG_PAGES") or PYG_PAGES
+    return Mirrors(check_url(flash, "TORCHSETUP_FLASH_ATTN_RELEASES", allow_insecure),
+                   check_url(pyg, "TORCHSETUP_PYG_PAGES", allow_insecure))
 
 
 def explain_no_fit(result: Resolution, json_out: bool) -> typing.NoReturn:

@@ -52,7 +52,8 @@ PACKAGES = {
 }
 # PyG's find-links pages (torch-dependents.md §1): keyed by torch X.Y.0 and the variant; no wheels after
 # torch 2.12 (the 2.13 pages list none, rusty1s/pytorch_scatter#513); Linux and Windows (inferred)
-PYG_PAGE = "https://data.pyg.org/whl/torch-{minor}.0+{variant}.html"
+PYG_PAGES = "https://data.pyg.org/whl"  # a mirror: $TORCHSETUP_PYG_PAGES
+PYG_PAGE = "{base}/torch-{minor}.0+{variant}.html"
 PYG_LAST_TORCH = "2.12"
 PYG_PLATFORMS = ("linux-x86_64", "windows-x86_64")
 # torchao release (minor) -> the torch its kernels load on (pytorch/ao#2919; 0.18 needs ≥ 2.11)
@@ -63,8 +64,18 @@ FLASH_TORCH = ("2.6", "2.7", "2.8", "2.9", "2.10")
 FLASH_CUDA13_FROM = (2, 9)
 FLASH_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 FLASH_PLATFORMS = {"linux-x86_64": "x86_64", "linux-aarch64": "aarch64"}
-FLASH_URL = ("https://github.com/Dao-AILab/flash-attention/releases/download/v{version}/flash_attn-{version}"
-             "+cu{cuda}torch{torch}cxx11abi{abi}-cp{py}-cp{py}-linux_{arch}.whl")
+# a mirror: $TORCHSETUP_FLASH_ATTN_RELEASES
+FLASH_RELEASES = "https://github.com/Dao-AILab/flash-attention/releases/download"
+FLASH_URL = ("{base}/v{version}/flash_attn-{version}+cu{cuda}torch{torch}cxx11abi{abi}-cp{py}-cp{py}"
+             "-linux_{arch}.whl")
+
+
+@dataclass(frozen=True)
+class Mirrors:
+    """Where the release assets and PyG's pages are fetched from (checked at the edge, cli_plan)."""
+
+    flash_attn: str = FLASH_RELEASES
+    pyg: str = PYG_PAGES
 
 
 @dataclass(frozen=True)
@@ -164,7 +175,8 @@ def _publishes_for(release: ExtensionRelease, platform: str) -> bool:
     return any(tag.endswith("none-any.whl") or all(part in tag for part in wanted) for tag in release.files)
 
 
-def _flash_asset(release: ExtensionRelease, plan: Plan, target: Target) -> tuple[str | None, str | None]:
+def _flash_asset(release: ExtensionRelease, plan: Plan, target: Target, base: str
+                 ) -> tuple[str | None, str | None]:
     """(asset URL, None) for the plan, or (None, why there is none)."""
     from torchsetup.kinds import Backend, BackendKind
 
@@ -179,14 +191,14 @@ def _flash_asset(release: ExtensionRelease, plan: Plan, target: Target) -> tuple
     if cuda not in (12, 13):
         return None, f"flash-attn {release.version} publishes CUDA 12 and 13 assets; the plan is {plan.variant}"
     python = (target.python or "3.12").rstrip("t").replace(".", "")
-    url = FLASH_URL.format(version=release.version, cuda=cuda, torch=minor,
+    url = FLASH_URL.format(base=base.rstrip("/"), version=release.version, cuda=cuda, torch=minor,
                            abi="FALSE" if minor == "2.6" else "TRUE", py=python,
                            arch=FLASH_PLATFORMS.get(target.platform, "x86_64"))
     return url, None
 
 
 def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted: tuple[Wanted, ...],
-              labels: list[str] | None = None) -> Resolution:
+              labels: list[str] | None = None, mirrors: Mirrors = Mirrors()) -> Resolution:
     """The plan for torch and every wanted package together, newest release of each first."""
     from torchsetup.resolve import resolve
     from torchsetup.rules import target_from_machine
@@ -218,14 +230,14 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
                 continue
             url, why_not = (None, None)
             if release.name == "flash-attn":
-                url, why_not = _flash_asset(release, attempt.plan, targets[0])
+                url, why_not = _flash_asset(release, attempt.plan, targets[0], mirrors.flash_attn)
                 if why_not:
                     reasons.append(why_not)
                     continue
             holds += extra
             if package.source == "find-links":
-                variant = attempt.plan.variant
-                page = PYG_PAGE.format(minor=".".join(attempt.plan.torch.split(".")[:2]), variant=variant)
+                minor = ".".join(attempt.plan.torch.split(".")[:2])
+                page = PYG_PAGE.format(base=mirrors.pyg.rstrip("/"), minor=minor, variant=attempt.plan.variant)
                 chosen.append(WithPackage(release.name, "from the page", "find-links", page, release.name))
             else:
                 chosen.append(WithPackage(release.name, release.version, package.source, url,
@@ -235,7 +247,7 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
         else:
             hint = _ways_out(want.name, reasons)
             if request.torch is not None:  # the user's --torch may be what stands in the way
-                free = plan_with(machines, matrix, replace(request, torch=None), wanted, labels)
+                free = plan_with(machines, matrix, replace(request, torch=None), wanted, labels, mirrors)
                 if free.plan is not None:
                     combo = " + ".join(f"{w.name} {w.version}" for w in free.plan.with_)
                     hint = (f"newest combination that has one: torch {free.plan.torch} {free.plan.variant} + "
