@@ -38,6 +38,15 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     # PyPI's own 2.14.1 for Linux is the cu130 build (as the matrix records it)
     served.add("/pypi", stand_in(wheels / "pypi", "torch", TORCH, "13.0"))
     served.add("/pypi", stand_in(wheels / "pypi", "torchvision", VISION, "13.0"))
+    # vLLM 0.33.0 and what it pins (its METADATA on the package index: torch==2.14.0, torchvision==0.29.0,
+    # torchaudio==2.11.0); stand-ins under those names and versions
+    served.add("/pypi", stand_in(wheels / "pypi", "torch", "2.14.0", "13.0"))
+    served.add("/pypi", write_wheel(wheels / "pypi", "torchvision", "0.29.0", {"torchvision/__init__.py": b""},
+                                    ("torch==2.14.0",)))
+    served.add("/pypi", write_wheel(wheels / "pypi", "torchaudio", "2.11.0", {"torchaudio/__init__.py": b""},
+                                    ("torch",)))
+    served.add("/pypi", write_wheel(wheels / "pypi", "vllm", "0.33.0", {"vllm/__init__.py": b""},
+                                    ("torch==2.14.0", "torchvision==0.29.0", "torchaudio==2.11.0")))
     yield served
     served.stop()
 
@@ -361,3 +370,28 @@ def test_a_neighbour_pins_the_plan_where_it_is_installed_and_is_named_where_it_i
     assert [n for n in free["notes"] if n.startswith("not checked")] == [
         "not checked: the requirements on torch of vllm (in the project, installed in no environment probed "
         "here: install them, or record a probe where they are)"]
+
+
+def test_with_writes_the_package_pinned_with_torch_and_the_lock_installs_both(run_cli, index: Index,
+                                                                             tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    text = (project / "pyproject.toml").read_text().replace('"torch>=2.4",', '"vllm>=0.30",\n    "torch>=2.4",')
+    (project / "pyproject.toml").write_text(text)
+    proc = project_cli(run_cli, index, project, "--probe-file", str(PROBES / "h100-580.json"),
+                       "--with", "vllm==0.33.0", "--write", "--json")
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True, proc.stderr
+    assert doc["classes"][0]["plan"]["with"] == [{"name": "vllm", "version": "0.33.0", "source": "pypi",
+                                                  "url": None}]
+    written = (project / "pyproject.toml").read_text()
+    assert 'dependencies = [\n    "torch==2.14.0",\n    "torchvision==0.29.0",\n    "vllm==0.33.0"\n]' in written
+    assert "vllm>=0.30" not in written
+    uv(index, project, "lock")
+    uv(index, project, "sync")
+    python = project / ".venv" / "bin" / "python"
+    out = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('vllm'), "
+                          "m.version('torch'))"], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0.33.0", "2.14.0"]
+    pyg = project_cli(run_cli, index, project, "--probe-file", str(PROBES / "h100-580.json"),
+                      "--torch", "2.12", "--with", "torch-scatter")
+    assert pyg.returncode == 2 and "PyG's find-links pages are not written into projects yet" in pyg.stderr

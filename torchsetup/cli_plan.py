@@ -211,7 +211,7 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
         from torchsetup.extensions import parse_wanted, plan_with
 
         result = plan_with(machines, loaded, request, parse_wanted(options.with_packages), labels,
-                           _mirrors(options.allow_insecure_index))
+                           plan_mirrors(options.allow_insecure_index))
     else:
         result = run_resolve(machines, loaded, request, labels)
     if result.plan is not None and not options.probe_files:  # this machine's installer configuration
@@ -222,7 +222,7 @@ def resolve_for(options: PlanOptions) -> tuple[Resolution, list[Machine], str]:
     return result, machines, exe
 
 
-def _mirrors(allow_insecure: bool) -> Mirrors:
+def plan_mirrors(allow_insecure: bool) -> Mirrors:
     """$TORCHSETUP_FLASH_ATTN_RELEASES and $TORCHSETUP_PYG_PAGES, through the URL gate."""
     from torchsetup.extensions import FLASH_RELEASES, PYG_PAGES, Mirrors
     from torchsetup.urlgate import check_url

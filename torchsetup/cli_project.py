@@ -17,6 +17,7 @@ from torchsetup.errors import ExitCode, NoFitError, UsageError
 from torchsetup.textout import write
 
 if TYPE_CHECKING:
+    from torchsetup.extensions import Wanted
     from torchsetup.project.outcome import ProjectOutcome
     from torchsetup.project.pyproject import ProjectFile
 
@@ -64,9 +65,6 @@ def project(
     Exit codes: 0 done, 2 bad input, 3 a machine fits no build (or no class of the project fits this one)."""
     from torchsetup.project.pyproject import open_project
 
-    if options.with_packages:
-        raise UsageError("project does not write --with packages into a project yet",
-                         "Plan them with `torchsetup resolve --with …` and add the pins it gives to the project.")
     project_file = open_project(project_path)
     if options.python is None and not options.probe_files:  # this machine: the project's own environment
         own = project_file.path.parent / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
@@ -88,7 +86,14 @@ def project(
     doc = parse(project_file.path, project_file.text)
     if options.torch is None:
         request = replace(request, torch=torch_specifier(doc))
-    fleet = plan_fleet(machines, labels, loaded, request)
+    wanted: tuple[Wanted, ...] = ()
+    mirrors = None
+    if options.with_packages:
+        from torchsetup.cli_plan import plan_mirrors
+        from torchsetup.extensions import parse_wanted
+
+        wanted, mirrors = parse_wanted(options.with_packages), plan_mirrors(options.allow_insecure_index)
+    fleet = plan_fleet(machines, labels, loaded, request, wanted, mirrors)
     unchecked = unchecked_neighbours(doc, machines)
     if unchecked and fleet.resolution is None:
         fleet = replace(fleet, notes=(*fleet.notes, "not checked: the requirements on torch of "

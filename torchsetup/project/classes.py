@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from torchsetup.rules import platform_of
 
 if TYPE_CHECKING:
+    from torchsetup.extensions import Mirrors, Wanted
     from torchsetup.matrix.store import Matrix
     from torchsetup.plan import Plan, Resolution
     from torchsetup.probe.model import Machine
@@ -61,7 +62,9 @@ def machine_key(machine: Machine) -> str:
     return repr(replace(machine, python=python, warnings=()))
 
 
-def plan_fleet(machines: list[Machine], labels: list[str], matrix: Matrix, request: Request) -> Fleet:
+def plan_fleet(machines: list[Machine], labels: list[str], matrix: Matrix, request: Request,
+               wanted: tuple[Wanted, ...] = (), mirrors: Mirrors | None = None) -> Fleet:
+    """One plan per class of machines; `wanted` (--with) packages planned with torch on each."""
     from packaging.version import Version
 
     from torchsetup.resolve import resolve
@@ -71,7 +74,13 @@ def plan_fleet(machines: list[Machine], labels: list[str], matrix: Matrix, reque
     def resolved(machine: Machine, label: str, torch: str | None) -> Resolution:
         key = (machine_key(machine), torch)
         if key not in cache:
-            cache[key] = resolve([machine], matrix, replace(request, torch=torch), [label])
+            if wanted:
+                from torchsetup.extensions import Mirrors, plan_with
+
+                cache[key] = plan_with([machine], matrix, replace(request, torch=torch), wanted, [label],
+                                       mirrors or Mirrors())
+            else:
+                cache[key] = resolve([machine], matrix, replace(request, torch=torch), [label])
         return cache[key]
 
     plans: list[Plan] = []
@@ -94,12 +103,13 @@ def plan_fleet(machines: list[Machine], labels: list[str], matrix: Matrix, reque
 
 
 def _classes(machines: list[Machine], labels: list[str], plans: list[Plan]) -> tuple[MachineClass, ...]:
-    groups: dict[tuple[str, str, str, str | None, str | None, str | None], list[int]] = {}
+    groups: dict[tuple[str, str, str, str | None, str | None, str | None, tuple[str, ...]], list[int]] = {}
     platforms: list[str] = []
     for i, (machine, plan) in enumerate(zip(machines, plans, strict=True)):
         system = machine.os.system if machine.os else None
         platforms.append(platform_of(system, machine.os.machine if machine.os else None))
-        key = (platforms[i], plan.torch, plan.variant, plan.index_url, plan.torchvision, plan.torchaudio)
+        key = (platforms[i], plan.torch, plan.variant, plan.index_url, plan.torchvision, plan.torchaudio,
+               tuple(w.requirement for w in plan.with_))
         groups.setdefault(key, []).append(i)
     per_platform: dict[str, int] = {}
     for platform, *_ in groups:

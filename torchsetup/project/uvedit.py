@@ -24,7 +24,20 @@ def requirements(cls: MachineClass, marker: str | None) -> list[str]:
     plan = cls.plan
     pins = [("torch", plan.torch), ("torchvision", plan.torchvision), ("torchaudio", plan.torchaudio)]
     suffix = f" ; {marker}" if marker else ""
-    return [f"{name}=={version}{suffix}" for name, version in pins if version]
+    out = [f"{name}=={version}{suffix}" for name, version in pins if version]
+    for package in plan.with_:  # --with: a pin from the index, or the release asset by its address
+        if package.source == "find-links":
+            raise UsageError(f"--with {package.name}: PyG's find-links pages are not written into projects yet",
+                             "Add the page to the project yourself (uv: an index with format = \"flat\").")
+        direct = f"{package.name} @ {package.url}" if package.source == "url" else \
+            f"{package.name}=={package.version}"
+        out.append(direct + (f" ; {marker}" if marker else ""))
+    return out
+
+
+def managed_names(fleet: Fleet) -> set[str]:
+    """The requirements `project` writes and replaces: the torch family and the --with packages."""
+    return set(FAMILY) | {w.name for c in fleet.classes for w in c.plan.with_}
 
 
 def fleet_requirements(fleet: Fleet) -> list[str]:
@@ -46,7 +59,7 @@ def write_uv(doc: TOMLDocument, fleet: Fleet, group: str | None) -> None:
     ours_before = _torch_only_extras(optional)
     if fleet.mode == "extras":
         for values in _dependency_lists(doc, group):
-            replace_family(values, [])
+            replace_family(values, [], managed_names(fleet))
         if optional is None:
             optional = tomlkit.table()
             project["optional-dependencies"] = optional
@@ -59,13 +72,13 @@ def write_uv(doc: TOMLDocument, fleet: Fleet, group: str | None) -> None:
             if values is None:
                 values = tomlkit.array()
                 optional[cls.extra] = values
-            replace_family(values, requirements(cls, None))
+            replace_family(values, requirements(cls, None), managed_names(fleet))
     else:
         for old in ours_before:
             del optional[old]
         if optional is not None and not optional:
             del project["optional-dependencies"]
-        replace_family(_target_list(doc, group), fleet_requirements(fleet))
+        replace_family(_target_list(doc, group), fleet_requirements(fleet), managed_names(fleet))
     routed = any(c.index_name for c in fleet.classes) or fleet.mode == "extras"
     if not routed and "uv" not in doc.get("tool", {}):
         return  # nothing to route, and no uv table to clean up
@@ -80,9 +93,10 @@ def write_uv(doc: TOMLDocument, fleet: Fleet, group: str | None) -> None:
             del doc["tool"]
 
 
-def replace_family(values: Array, new: list[str]) -> None:
-    """The family's requirements in `values` replaced by `new`, where the first of them stood."""
-    positions = [i for i, v in enumerate(values) if isinstance(v, str) and requirement_name(v) in FAMILY]
+def replace_family(values: Array, new: list[str], names: set[str] | None = None) -> None:
+    """The family's (and `names`') requirements in `values` replaced by `new`, where the first stood."""
+    names = names or set(FAMILY)
+    positions = [i for i, v in enumerate(values) if isinstance(v, str) and requirement_name(v) in names]
     at = positions[0] if positions else len(values)
     for i in reversed(positions):
         del values[i]
