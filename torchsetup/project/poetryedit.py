@@ -27,6 +27,12 @@ def write_poetry(doc: TOMLDocument, fleet: Fleet) -> None:
                          "builds of torch in one project",
                          "Plan each class into its own project (one --probe-file folder per class), or use uv "
                          "(extras with conflicts).")
+    if any(c.plan.with_ for c in fleet.classes):
+        from torchsetup.errors import UsageError
+
+        raise UsageError("--with is written into uv projects only so far, not Poetry's",
+                         "Add the packages `torchsetup resolve --with …` plans to [tool.poetry.dependencies] "
+                         "yourself.")
     poetry = doc["tool"]["poetry"]
     pep621 = "dependencies" in doc.get("project", {})
     if pep621:  # Poetry 2 with [project]: the requirement there, the source bound in tool.poetry
