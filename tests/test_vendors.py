@@ -348,8 +348,29 @@ def test_every_gfx_row_of_the_matrix_plans_its_own_release_for_its_own_targets(t
     assert checked > 100
 
 
-def test_nvidia_and_an_amd_dgpu_together_plan_nvidia_and_say_so(tmp_path: Path) -> None:
-    result = plan_for(machine_with(tmp_path, RX7900XTX, base="h100-580"))
+def test_nvidia_and_amd_dgpus_together_plan_the_vendor_with_more_memory_and_name_gpus(tmp_path: Path) -> None:
+    from torchsetup.visible import select_gpus
+
+    h100 = machine_with(tmp_path, RX7900XTX, base="h100-580")  # 80 GiB H100 beside a 24 GiB RX 7900 XTX
+    result = plan_for(h100)
     assert result.plan is not None and result.plan.variant.startswith("cu")
     assert "AMD GPU(s) RX 7900 XTX (gfx1100) left out: one torch build cannot use NVIDIA and AMD GPUs together; " \
-           "this plan is for the NVIDIA GPU(s), the most widely supported builds" in result.plan.notes
+           "this plan is for the NVIDIA GPU(s), which have as much memory or more (--gpus chooses among them)" \
+           in result.plan.notes
+    big_amd = machine_with(tmp_path, MI300X, base="h100-580")  # an 80 GiB H100 beside a 192 GiB MI300X
+    from dataclasses import replace
+
+    big_amd = replace(big_amd, amd=replace(big_amd.amd, gpus=tuple(replace(g, memory_total_mib=196608)
+                                                                     for g in big_amd.amd.gpus)))
+    amd_plan = plan_for(big_amd)
+    assert amd_plan.plan is not None and amd_plan.plan.variant == "rocm7.2", amd_plan.error
+    assert any(n.startswith("NVIDIA GPU(s) NVIDIA H100 80GB HBM3 left out")
+               and "--gpus (NVML indexes) plans for the NVIDIA" in n for n in amd_plan.plan.notes)
+    assert any(r.variant.startswith("cu") and "left out of this plan: it is for the AMD ones" in r.reason
+               for r in amd_plan.rejected)
+    chosen = plan_for(select_gpus(big_amd, "0", None))  # --gpus 0: the NVIDIA GPU, as asked
+    assert chosen.plan is not None and chosen.plan.variant.startswith("cu")
+    # a CUDA build already installed there works on the H100: not an error, said as information
+    found = doctor_of(big_amd, "2.13.0+cu126")
+    assert [f[:2] for f in found if f[0] == "error"] == []
+    assert [f[1] for f in found] == ["other-vendor-gpus"]

@@ -176,6 +176,9 @@ def _failure_finding(failure: Failure, t: Target, installed: InstalledTorch, mac
                                 "GPUs")]
         if t.gpu_state == GpuState.UNUSABLE:
             return []  # gpu-not-visible already says what is wrong and what to do
+        if t.nvidia_left_out:  # a working choice: the plan would have taken the AMD GPUs instead
+            return [Finding(Severity.INFO, "other-vendor-gpus", f"torch {label} uses the NVIDIA GPU(s); the AMD "
+                            f"GPU(s) {_gpu_names(t)}, with more memory, are not used by it (a ROCm build would)")]
         if t.amd_gpus or t.intel_gpus:  # another vendor's GPU is there: the CUDA build cannot use it
             return [Finding(Severity.ERROR, "cuda-build-without-gpu", f"torch {label} is a CUDA build, but this "
                             f"machine's GPU is {_gpu_names(t)}, which it cannot use; torch will run on the CPU")]

@@ -35,6 +35,7 @@ class Target:
     amd_looked: bool = False  # the probe looked for AMD GPUs (a document without `amd` did not)
     intel_gpus: tuple[str, ...] = ()  # Intel GPUs of a family the XPU wheels are built for, with a driver bound
     intel_looked: bool = False
+    nvidia_left_out: bool = False  # NVIDIA GPUs there, but the plan is for the more capable AMD ones
 
     @property
     def family(self) -> str:
@@ -116,7 +117,17 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
     else:
         state = GpuState.NO_GPU
     toolkit = cuda.parse_cuda(machine.cuda_toolkit.version) if machine.cuda_toolkit else None
+    nvidia_left_out = bool(gpus) and machine.gpu_selection is None and _amd_outweighs(machine, gpus)
+    if nvidia_left_out:  # the AMD GPUs are the more capable: the plan is for them
+        names = ", ".join(g.name for g in gpus)
+        vendor_notes_nv: tuple[str, ...] = (
+            f"NVIDIA GPU(s) {names} left out: one torch build cannot use NVIDIA and AMD GPUs together, and the "
+            "AMD GPUs have more memory; --gpus (NVML indexes) plans for the NVIDIA GPU(s) instead",)
+        gpus, state = (), GpuState.NO_GPU
+    else:
+        vendor_notes_nv = ()
     amd_gpus, override, vendor_notes = _amd_gpus(machine, bool(gpus))
+    vendor_notes = vendor_notes_nv + vendor_notes
     intel_gpus, intel_notes = _intel_gpus(machine, bool(gpus) or bool(amd_gpus))
     return Target(
         label=label, system=system, platform=plat, python=py,
@@ -130,6 +141,7 @@ def target_from_machine(machine: Machine, matrix: Matrix, label: str, platform: 
         wsl=bool(o and o.wsl), container=bool(o and o.container), jetson=bool(o and o.jetson),
         toolkit=toolkit, amd_gpus=amd_gpus, amd_override=override, vendor_notes=vendor_notes + intel_notes,
         amd_looked=machine.amd is not None, intel_gpus=intel_gpus, intel_looked=machine.intel is not None,
+        nvidia_left_out=nvidia_left_out,
     )
 
 
@@ -159,6 +171,14 @@ def _intel_gpus(machine: Machine, other_vendor: bool) -> tuple[tuple[str, ...], 
     return tuple(g.name for g in chosen), tuple(notes)
 
 
+def _amd_outweighs(machine: Machine, gpus: tuple[Gpu, ...]) -> bool:
+    """Whether the discrete AMD GPUs beside NVIDIA ones are the more capable: more memory in all."""
+    amd = [g for g in (machine.amd.gpus if machine.amd else ()) if not g.integrated]
+    if not amd:
+        return False
+    return sum(g.memory_total_mib or 0 for g in amd) > sum(g.memory_total_mib or 0 for g in gpus)
+
+
 def _amd_gpus(machine: Machine, nvidia: bool) -> tuple[tuple[tuple[str, str | None], ...], str | None,
                                                         tuple[str, ...]]:
     """The AMD GPUs a plan is for: the discrete ones (an iGPU beside them is left out, said so), none
@@ -171,7 +191,8 @@ def _amd_gpus(machine: Machine, nvidia: bool) -> tuple[tuple[tuple[str, str | No
     names = ", ".join(f"{g.name}" + (f" ({g.gfx})" if g.gfx else "") for g in amd.gpus)
     if nvidia:
         return (), None, (f"AMD GPU(s) {names} left out: one torch build cannot use NVIDIA and AMD GPUs "
-                          "together; this plan is for the NVIDIA GPU(s), the most widely supported builds",)
+                          "together; this plan is for the NVIDIA GPU(s), which have as much memory or more "
+                          "(--gpus chooses among them)",)
     chosen = [g for g in amd.gpus if not g.integrated] or list(amd.gpus)
     notes = [f"{g.name} ({g.gfx}), an integrated GPU, is left out: the plan is for the discrete one(s)"
              for g in amd.gpus if g not in chosen]
@@ -245,7 +266,10 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
     unchecked: list[str] = []
     full = t.driver_cuda is not None and t.driver_cuda >= wheel_cuda
     via_ptx: list[str] = []
-    if t.gpu_state != GpuState.GPUS:
+    if t.nvidia_left_out and not forced:
+        failures.append(Failure(f"the NVIDIA GPU(s) of {t.label} are left out of this plan: it is for the AMD "
+                                "ones", FailureKind.GPU))
+    elif t.gpu_state != GpuState.GPUS:
         if fleet_has_gpu or forced:
             notes.append(f"{t.label} has no visible NVIDIA GPU; a CUDA build still runs there on the CPU")
         else:
