@@ -93,9 +93,10 @@ def device_facts(torch, rules, index, hip):
     arch = list(torch.cuda.get_arch_list())
     if hip:  # a ROCm build: gfx names (gcnArchName, "gfx90a:sramecc+:xnack-"), no CUDA arch rule
         name = getattr(props, "gcnArchName", None)
-        capability = name.split(":")[0] if name else f"{major}.{minor}"
-        if name and arch and capability not in arch:
-            error = (f"{props.name or capability} is {capability}; this build has {', '.join(arch)} "
+        capability = name or f"{major}.{minor}"  # with its feature flags: gfx90a:sramecc+:xnack-
+        target = name.split(":")[0] if name else None
+        if target and arch and target not in arch:
+            error = (f"{props.name or target} is {target}; this build has {', '.join(arch)} "
                      "(expect 'HIP error: invalid device function')")
     else:
         capability = f"{major}.{minor}"
