@@ -137,3 +137,21 @@ def test_matrix_update_reads_the_pins_from_the_saved_index_metadata(tmp_path: Pa
     assert {r["source"] for r in rows.values()} == {"extensions"}
     sources_list = json.loads(out.read_text())["sources"]
     assert any(s["id"] == "extensions" and s["file"].endswith("extensions.json") for s in sources_list)
+
+
+def test_an_update_without_the_neighbours_metadata_keeps_the_current_table(tmp_path: Path, run_cli) -> None:
+    """A live `matrix update` reads torch's own sources only: the extensions table (and its source) of the
+    matrix in use are kept, not dropped."""
+    import shutil
+
+    sources = tmp_path / "sources"
+    shutil.copytree(Path(__file__).parent.parent / "data" / "sources", sources)
+    (sources / "pypi" / "extensions.json").unlink()
+    out = tmp_path / "matrix.json"
+    proc = run_cli("matrix", "update", "--from", str(sources), "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    built = json.loads(out.read_text())
+    shipped = json.loads((Path(__file__).parent.parent / "data" / "compat_matrix.json").read_text())
+    assert built["tables"]["extensions"] == shipped["tables"]["extensions"]
+    assert [s for s in built["sources"] if s["id"] == "extensions"] == \
+        [s for s in shipped["sources"] if s["id"] == "extensions"]

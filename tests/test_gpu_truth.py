@@ -227,3 +227,29 @@ def test_an_xpu_build_is_checked_on_its_xpu_devices(torch_venv: Path, monkeypatc
                                                     "build")
     elsewhere = fake_verify(torch_venv, monkeypatch, {"xpu": {"devices": []}}, expect=())
     assert elsewhere["ok"] is True and "conv2d" in [c["name"] for c in elsewhere["checks"]]
+
+
+def test_xformers_asked_for_with_with_runs_one_attention_call_on_the_gpu(torch_venv: Path, monkeypatch,
+                                                                        tmp_path: Path) -> None:
+    """After `install --with xformers`: its import, then one memory_efficient_attention call on cuda:0 (a
+    FAKE torch.cuda over the real CPU torch; a stand-in xformers whose operator is missing, as a wheel
+    built for another torch says it)."""
+    from torchsetup.dependents import Dependent
+    from torchsetup.verify import import_dependents
+
+    package = tmp_path / "site" / "xformers"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "ops.py").write_text("def memory_efficient_attention(q, k, v):\n    return q\n")
+    monkeypatch.setenv("PYTHONPATH", f"{FAKE}{os.pathsep}{tmp_path / 'site'}")
+    monkeypatch.setenv("TORCHSETUP_FAKE_CUDA", json.dumps({"arch": CU128, "devices": [A100]}))
+    xformers = (Dependent("xformers", "0.0.35", ("torch>=2.10",), False, None, ("xformers",)),)
+    ok = import_dependents(str(torch_venv), xformers, 120, frozenset({"xformers"}))
+    assert [(c["name"], c["ok"], c["detail"]) for c in ok] == [
+        ("import xformers (xformers)", True, "memory_efficient_attention ran on cuda:0")]
+    (package / "ops.py").write_text("def memory_efficient_attention(q, k, v):\n    raise NotImplementedError("
+                                    "'No operator found for `memory_efficient_attention_forward` with inputs')\n")
+    bad = import_dependents(str(torch_venv), xformers, 120, frozenset({"xformers"}))
+    assert bad[0]["ok"] is False
+    assert "No operator found for `memory_efficient_attention_forward`" in bad[0]["detail"]
+    assert import_dependents(str(torch_venv), xformers, 120) == []  # not asked for, pure Python: not imported

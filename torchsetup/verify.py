@@ -169,6 +169,14 @@ def _report(lines: list[tuple[float, str]], stderr: list[str], code: int | None,
 
 
 _SAID = ("undefined symbol", "was built for PyTorch", "Skipping import of cpp extensions", "version mismatch")
+# one tiny call where a package has one that needs no download, run after its import on a GPU
+TINY_CALLS = {
+    "xformers": ("import torch, xformers.ops as ops\n"
+                 "if torch.cuda.is_available():\n"
+                 "    q = torch.randn(1, 8, 2, 16, device='cuda', dtype=torch.float16)\n"
+                 "    ops.memory_efficient_attention(q, q, q)\n"
+                 "    print('memory_efficient_attention ran on cuda:0')\n"),
+}
 
 
 def import_dependents(python: str, dependents: tuple[Dependent, ...],
@@ -184,12 +192,16 @@ def import_dependents(python: str, dependents: tuple[Dependent, ...],
             continue
         started = time.monotonic()
         code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+        tiny = TINY_CALLS.get(dependent.name.replace("_", "-").lower())
+        if tiny and dependent.name.replace("_", "-").lower() in named:
+            code += tiny
         try:
             proc = children.run([python, "-c", code, *modules], timeout)
             lines = [line.strip() for line in (proc.stderr + proc.stdout).splitlines() if line.strip()]
             warned = next((line for line in lines if any(k in line for k in _SAID)), None)
             ok = proc.returncode == 0 and warned is None
-            detail = None if ok else (warned or (lines or [f"exit {proc.returncode}"])[-1])
+            ran = next((line for line in lines if line.endswith("ran on cuda:0")), None)
+            detail = ran if ok else (warned or (lines or [f"exit {proc.returncode}"])[-1])
         except subprocess.TimeoutExpired:
             ok, detail = False, f"hung: killed after {timeout:g} s"
         checks.append({"name": f"import {dependent.name} ({', '.join(modules)})", "ok": ok,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from torchsetup.errors import EnvironmentUnusable, UsageError
 from torchsetup.matrix.store import (
@@ -73,6 +73,8 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
         raise UsageError(f"an input has an unexpected shape ({type(exc).__name__}: {str(exc)[:200]}); "
                          f"inputs: {named[:300]}",
                          "Pass the files `matrix update` knows (see data/sources/README.md).") from exc
+    if not document["tables"].get("extensions"):
+        _carry_extensions(document, output if output.exists() else default_matrix_path())
     new = parse_matrix(document, "the rebuilt matrix")  # the result must load
     old_versions = _versions_in(output) if output.exists() else set()
     # "added" is said against the matrix in use when there was no file here (a first user copy adds nothing new)
@@ -93,6 +95,20 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
     write_atomically(output, document)
     return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - known, key=Version)),
                         lost, new.releases[0].torch, learned, left)
+
+
+def _carry_extensions(document: dict[str, Any], current: Path) -> None:
+    """Without the neighbours' metadata among the inputs (a live update reads torch's sources only),
+    the current matrix's extensions table is kept, with the sources it came from."""
+    try:
+        old = json.loads(current.read_text(encoding="utf-8"))
+        rows = old["tables"]["extensions"]
+        ids = {row["source"] for row in rows}
+        kept = [s for s in old["sources"] if s.get("id") in ids]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    document["tables"]["extensions"] = rows
+    document["sources"] += [s for s in kept if s not in document["sources"]]
 
 
 def _versions_in(path: Path) -> set[str]:
