@@ -21,7 +21,7 @@ from torchsetup.doctor_findings import (
     verdict_findings,
 )
 from torchsetup.kinds import Installer, Severity, VariantForm
-from torchsetup.matrix.store import ArchList, Matrix, Release, Variant
+from torchsetup.matrix.store import ArchList, Matrix, Release, Variant, uncertain
 from torchsetup.probe.model import Machine
 from torchsetup.rules import check_variant, target_from_machine
 
@@ -34,7 +34,6 @@ __all__ = ["Finding", "diagnose", "examine", "identify", "InstalledTorch"]
 
 
 JETPACK = "jetpack"  # NVIDIA's builds for Jetson boards: `+nv23.02`-style local versions
-UNCERTAIN = ("low", "script only")  # arch-list confidences a judgement cannot rest on silently
 
 
 def is_jetpack(version: str, machine: Machine) -> bool:
@@ -131,7 +130,7 @@ def diagnose(machine: Machine, matrix: Matrix, label: str = "this machine") -> l
         return findings
     release = installed.release or _stand_in(installed)
     arch = _arch_list(matrix, installed, t.platform)
-    if arch is not None and arch.confidence.startswith(UNCERTAIN) and t.gpus:
+    if arch is not None and uncertain(arch.confidence) and t.gpus:
         findings.append(Finding(Severity.WARNING, "not-checked", "not checked for certain: the GPU kernels of "
                                 f"torch {installed.version} on {t.platform} were judged by an arch list that is "
                                 f"not verified ({arch.source}: {arch.confidence})"))

@@ -67,7 +67,8 @@ def _what_it_installs(doc: Mapping[str, Any], tool: str, machine: Machine, matri
                       project_file: Path) -> list[tuple[str, str]]:
     """(torch version with its build, where that comes from) for every torch the project may put here."""
     from torchsetup.project.pyproject import torch_specifier
-    from torchsetup.project.routing import applies, locked_torch, marker_environment, routes
+    from torchsetup.project.routing import applies, locked_torch, routes
+    from torchsetup.rules import marker_environment
 
     env = marker_environment(machine)
     lock = locked_torch(project_file, tool)

@@ -14,6 +14,8 @@ from torchsetup.errors import UsageError
 from torchsetup.plan import Hold, Plan, Resolution, WithPackage
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from packaging.specifiers import SpecifierSet
 
     from torchsetup.matrix.store import ExtensionRelease, Matrix
@@ -41,7 +43,7 @@ PACKAGES = {
     "torch-tensorrt": Package("torch-tensorrt", "pypi", None, True, "torch-tensorrt: one torch minor per release"),
     "bitsandbytes": Package("bitsandbytes", "pypi", None, False, "bitsandbytes: one wheel for every backend"),
     "torchao": Package("torchao", "pypi", None, False, "torchao: no torch requirement declared; its kernels load "
-                       "only on the torch its release was built for (pytorch/ao#2919)"),
+                       "only from the torch its release line names on (pytorch/ao#2919)"),
     "flash-attn": Package("flash-attn", "url", (8, 0), True, "flash-attn 2: GitHub release assets only (PyPI has "
                           "the sdist, which compiles for hours); kernels for sm_80 and newer"),
     "torch-scatter": Package("torch-scatter", "find-links", None, False, "PyG's compiled packages: wheels on "
@@ -56,9 +58,6 @@ PYG_PAGES = "https://data.pyg.org/whl"  # a mirror: $TORCHSETUP_PYG_PAGES
 PYG_PAGE = "{base}/torch-{minor}.0+{variant}.html"
 PYG_LAST_TORCH = "2.12"
 PYG_PLATFORMS = ("linux-x86_64", "windows-x86_64")
-# torchao release (minor) -> the torch its kernels load on (pytorch/ao#2919; 0.18 needs ≥ 2.11)
-TORCHAO_TORCH = {"0.12": "torch>=2.7,<2.8", "0.13": "torch>=2.8,<2.9", "0.14": "torch>=2.9,<2.10",
-                 "0.18": "torch>=2.11"}
 # flash-attn's release matrix (.github/workflows/publish.yml at HEAD, torch-dependents.md §1)
 FLASH_TORCH = ("2.6", "2.7", "2.8", "2.9", "2.10")
 FLASH_CUDA13_FROM = (2, 9)
@@ -115,18 +114,25 @@ def _releases(matrix: Matrix, wanted: Wanted) -> list[ExtensionRelease]:
     return sorted(found, key=lambda e: Version(e.version), reverse=True)
 
 
-def _requirements(release: ExtensionRelease) -> tuple[str, ...]:
-    if release.name == "torchao":
-        known = TORCHAO_TORCH.get(".".join(release.version.split(".")[:2]))
-        return (known,) if known else ()
+def _requirements(release: ExtensionRelease, environment: Mapping[str, str]) -> tuple[str, ...]:
+    """The release's requirements on the family with their markers judged on the target, as an installed
+    neighbour's are (dependents.from_child); torchao's kernel floor from the doctor's own table."""
+    from torchsetup.dependents import from_child, torchao_needs
+
     if release.name == "flash-attn":
         return (f"torch>={FLASH_TORCH[0]},<2.{int(FLASH_TORCH[-1].split('.')[1]) + 1}",)
-    return tuple(r for r in release.requires if ";" not in r or _marker_holds(r))
+    record = {"name": release.name, "version": release.version, "requires": list(release.requires)}
+    dependent, _ = from_child(record, {**environment, "platform_release": ""})  # desktop wheels, not Jetson's
+    if dependent is None:
+        return ()
+    needs = torchao_needs(dependent)
+    return (f"torch>={needs}",) if needs else dependent.requires
 
 
-def _marker_holds(requirement: str) -> bool:
-    """Markers that name Jetson boards (platform_release 'tegra') are false on the desktop wheels' machines."""
-    return "tegra\" not in" in requirement or "tegra' not in" in requirement
+def _torchao_known(release: ExtensionRelease) -> bool:
+    from torchsetup.dependents import TORCHAO_TORCH
+
+    return ".".join(release.version.split(".")[:2]) in TORCHAO_TORCH
 
 
 def _static_refusal(package: Package, release: ExtensionRelease, targets: list[Target]) -> str | None:
@@ -134,7 +140,7 @@ def _static_refusal(package: Package, release: ExtensionRelease, targets: list[T
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     label = f"{release.name} {release.version}"
-    if release.name == "torchao" and ".".join(release.version.split(".")[:2]) not in TORCHAO_TORCH:
+    if release.name == "torchao" and not _torchao_known(release):
         return f"{label}: the torch its kernels load on is not known (not checked), so it is not chosen"
     for t in targets:
         if package.gpu_floor is not None:
@@ -201,12 +207,13 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
               labels: list[str] | None = None, mirrors: Mirrors = Mirrors()) -> Resolution:
     """The plan for torch and every wanted package together, newest release of each first."""
     from torchsetup.resolve import resolve
-    from torchsetup.rules import target_from_machine
+    from torchsetup.rules import marker_environment, target_from_machine
 
     names = labels or [f"machine {i + 1}" for i in range(len(machines))]
     targets = [target_from_machine(m, matrix, n, request.platform, request.python_version)
                for m, n in zip(machines, names, strict=True)]
     holds = list(request.holds)
+    environment = marker_environment(machines[0])
     chosen: list[WithPackage] = []
     result: Resolution | None = None
     for want in wanted:
@@ -222,7 +229,7 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
             if refusal:
                 reasons.append(refusal)
                 continue
-            extra = [Hold(release.name, release.version, r) for r in _requirements(release)]
+            extra = [Hold(release.name, release.version, r) for r in _requirements(release, environment)]
             attempt = resolve(machines, matrix, replace(request, holds=tuple(holds + extra)), labels)
             if attempt.plan is None:
                 reasons.append(_no_torch_for(matrix, release, extra, request.torch) or

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from torchsetup import cuda
 from torchsetup.kinds import BackendKind, FailureKind, GpuState
-from torchsetup.matrix.store import ArchList, Matrix, Release, Variant, parse_driver
+from torchsetup.matrix.store import ArchList, Matrix, Release, Variant, parse_driver, uncertain
 from torchsetup.probe.model import Gpu, Machine
 
 
@@ -203,6 +203,23 @@ def _amd_gpus(machine: Machine, nvidia: bool) -> tuple[tuple[tuple[str, str | No
     return tuple((g.name, forced or g.gfx) for g in chosen), amd.hsa_override_gfx_version, tuple(notes)
 
 
+SYSTEMS = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}  # platform.system() -> sys_platform
+
+
+def marker_environment(machine: Machine) -> dict[str, str]:
+    """The PEP 508 environment of a probed machine (what its markers are judged by)."""
+    system = machine.os.system if machine.os and machine.os.system else "Linux"
+    env = {"sys_platform": SYSTEMS.get(system, system.lower()), "platform_system": system,
+           "platform_machine": (machine.os.machine if machine.os else None) or "x86_64",
+           "os_name": "nt" if system == "Windows" else "posix", "implementation_name": "cpython",
+           "platform_python_implementation": "CPython"}
+    version = machine.python.version if machine.python else None
+    if version:
+        env["python_full_version"] = version
+        env["python_version"] = ".".join(version.split(".")[:2])
+    return env
+
+
 def check_rocm(matrix: Matrix, release: Release, variant: Variant, t: Target) -> Verdict:
     """A ROCm build on a machine with AMD GPUs: every GPU's gfx target in the build's list."""
     label = f"{release.torch}+{variant.name}"
@@ -218,7 +235,7 @@ def check_rocm(matrix: Matrix, release: Release, variant: Variant, t: Target) ->
             failures.append(Failure(f"{gfx} ({name}) is not in {variant.name}'s list ({row.describe()})",
                                     FailureKind.ARCH))
     notes: tuple[str, ...] = ()
-    if row.confidence.startswith(("low", "script only")):
+    if uncertain(row.confidence):
         notes = (f"the gfx list of {label} is not verified ({row.source}: {row.confidence})",)
     return Verdict(tuple(failures), notes, True)
 
@@ -280,7 +297,7 @@ def check_cuda(matrix: Matrix, release: Release, variant: Variant, t: Target,
             failures.append(Failure(f"no GPU architecture list is known for {label} on {t.platform}",
                                     FailureKind.ARCH, unknown=True))
         else:
-            if found.confidence.startswith(("low", "script only")):
+            if uncertain(found.confidence):
                 notes.append(f"the arch list of {label} on {t.platform} is not verified ({found.source}: "
                              f"{found.confidence})")
             for gpu in t.gpus:

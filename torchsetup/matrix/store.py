@@ -83,6 +83,13 @@ class Release:
         return (self.pypi_builds or {}).get(platform)
 
 
+UNCERTAIN = ("low", "script only")  # source confidences a judgement cannot rest on silently
+
+
+def uncertain(confidence: str) -> bool:
+    return confidence.startswith(UNCERTAIN)
+
+
 @dataclass(frozen=True)
 class ArchList:
     """The GPU code a build carries: SASS and PTX capabilities, with source and confidence."""

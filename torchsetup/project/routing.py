@@ -14,10 +14,8 @@ from torchsetup.project.pyproject import FAMILY, family_requirements, requiremen
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from torchsetup.probe.model import Machine
 
 _VARIANT = re.compile(r"cpu|cu\d{2,3}|rocm\d+(?:\.\d+)*|xpu")
-SYSTEMS = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}
 
 
 @dataclass(frozen=True)
@@ -137,20 +135,6 @@ def locked_torch(project_file: Path, tool: str) -> tuple[Path, list[LockedTorch]
         markers = tuple(str(m) for m in package.get("resolution-markers", ()))
         found.append(LockedTorch(version, markers))
     return lock, found
-
-
-def marker_environment(machine: Machine) -> dict[str, str]:
-    """The PEP 508 environment of a probed machine (what its markers are judged by)."""
-    system = machine.os.system if machine.os and machine.os.system else "Linux"
-    env = {"sys_platform": SYSTEMS.get(system, system.lower()), "platform_system": system,
-           "platform_machine": (machine.os.machine if machine.os else None) or "x86_64",
-           "os_name": "nt" if system == "Windows" else "posix", "implementation_name": "cpython",
-           "platform_python_implementation": "CPython"}
-    version = machine.python.version if machine.python else None
-    if version:
-        env["python_full_version"] = version
-        env["python_version"] = ".".join(version.split(".")[:2])
-    return env
 
 
 def applies(markers: tuple[str, ...] | str | None, env: Mapping[str, str]) -> bool:

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from torchsetup.project.routing import Route, applies, depends_on_torch, marker_environment, routes
-from torchsetup.rules import platform_of
+from torchsetup.project.routing import Route, applies, depends_on_torch, routes
+from torchsetup.rules import marker_environment, platform_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
