@@ -37,13 +37,13 @@ def project_for(python: str | None, start: Path) -> Path | None:
 def project_findings(machine: Machine, matrix: Matrix, project_file: Path, label: str) -> list[Finding]:
     import re
 
-    from torchsetup.project.pyproject import load_plain, tool_of
-    from torchsetup.project.routing import depends_on_torch
-
     try:
         text = project_file.read_text(encoding="utf-8")
         if not re.search(r"""["']torch\s*(?:[<>=!~\[;@]|["'])|^\s*torch\s*=""", text, re.MULTILINE):
             return []  # a project that requires no torch cannot undo a torch fix: not parsed at all
+        from torchsetup.project.pyproject import load_plain, tool_of
+        from torchsetup.project.routing import depends_on_torch
+
         doc = load_plain(text)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return [Finding(Severity.WARNING, "not-checked", f"not checked: what {project_file} would install "
