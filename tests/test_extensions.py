@@ -31,9 +31,14 @@ def windows_4090(tmp_path: Path) -> Path:
 def test_vllm_pins_torch_and_the_plan_says_vllm_holds_it(run_cli) -> None:
     code, doc = resolve_json(run_cli, PROBES / "h100-580.json", "--with", "vllm==0.33.0")
     plan = doc["plan"]
-    assert code == 0 and (plan["torch"], plan["torchvision"], plan["variant"]) == ("2.14.0", "0.29.0", "cu130")
+    assert code == 0 and (plan["torch"], plan["torchvision"], plan["torchaudio"], plan["variant"]) == (
+        "2.14.0", "0.29.0", "2.11.0", "cu130")
     assert plan["with"] == [{"name": "vllm", "version": "0.33.0", "source": "pypi", "url": None}]
-    assert plan["command"][-1] == "vllm==0.33.0" and "torch==2.14.0" in plan["command"]
+    assert plan["command"][4:] == ["torch==2.14.0", "torchvision==0.29.0", "torchaudio==2.11.0", "vllm==0.33.0"]
+    # the matrix pairs no torchaudio with 2.14.0: vLLM's own pin is taken, and said
+    assert "torchaudio 2.11.0: vllm 0.33.0 pins it; the matrix pairs no torchaudio release with torch 2.14.0" \
+        in plan["notes"]
+    assert not any("has no torchaudio release" in n for n in plan["notes"])
     assert [h["requires"] for h in plan["held_by"]] == ["torch==2.14.0", "torchaudio==2.11.0",
                                                         "torchvision==0.29.0"]
     assert any("planning torch 2.14.0; the newest that fits this machine is 2.15.0" in n for n in plan["notes"])

@@ -44,3 +44,17 @@ def refused_by(holds: Iterable[Hold], torch: str, torchvision: str | None, torch
         if version is not None and not satisfied(requirement, version):
             out.append(hold)
     return out
+
+
+def held_pin(holds: Iterable[Hold], name: str) -> tuple[str, Hold] | None:
+    """(version, the hold) where a neighbour pins `name` exactly (`torchaudio==2.11.0`) without a
+    marker: the companion the plan takes when the matrix pairs none with the planned torch."""
+    from packaging.requirements import Requirement
+
+    for hold in holds:
+        requirement = Requirement(hold.requires)
+        specs = list(requirement.specifier)
+        if requirement.name.lower() == name and requirement.marker is None and len(specs) == 1 \
+                and specs[0].operator == "==" and "*" not in specs[0].version:
+            return specs[0].version, hold
+    return None

@@ -47,24 +47,29 @@ def _labels(machines: list[Machine], labels: list[str] | None) -> list[str]:
     return ["this machine"] if len(machines) == 1 else [f"machine {i + 1}" for i in range(len(machines))]
 
 
-def _pins(release: Release, variant: Variant, request: Request) -> Pins:
+def _pins(release: Release, variant: Variant, vision: str | None, audio: str | None) -> Pins:
     reqs = [f"torch=={variant.torch_pin}"]
-    vision = variant.torchvision_pin or release.torchvision
-    audio = variant.torchaudio_pin or release.torchaudio
-    if request.torchvision and vision:
+    if vision:
         reqs.append(f"torchvision=={vision}")
-    if request.torchaudio and audio:
+    if audio:
         reqs.append(f"torchaudio=={audio}")
     return Pins(variant.name, variant.form, variant.index_url, tuple(reqs), release.pure_companions)
 
 
 def make_plan(release: Release, variant: Variant, request: Request, notes: list[str]) -> Plan:
-    pins = _pins(release, variant, request)
-    argv = install_argv(pins, request.command)
     vision = (variant.torchvision_pin or release.torchvision) if request.torchvision else None
     audio = (variant.torchaudio_pin or release.torchaudio) if request.torchaudio else None
+    if request.torchaudio and audio is None and request.holds:
+        from torchsetup.neighbours import held_pin
+
+        pinned = held_pin(request.holds, "torchaudio")
+        if pinned is not None:  # a neighbour names the torchaudio that goes with this torch
+            audio = pinned[0]
+            notes.append(f"torchaudio {audio}: {pinned[1].name} {pinned[1].version or ''} pins it; the matrix "
+                         f"pairs no torchaudio release with torch {release.torch}".replace(" :", ":"))
     if request.torchaudio and audio is None:
         notes.append(release.torchaudio_note or f"torch {release.torch} has no torchaudio release")
+    argv = install_argv(_pins(release, variant, vision, audio), request.command)
     if variant.form == VariantForm.PYPI and variant.cuda is not None:
         notes.append(f"this is PyPI's own build of torch {release.torch} ({variant.name}, as its wheels "
                      "say in torch/version.py): no extra index is needed")
