@@ -43,10 +43,14 @@ def matrix_update(
     force: Annotated[bool, typer.Option("--force", help="Accept a matrix that loses releases.")] = False,
     learned_out: Annotated[str | None, typer.Option(
         "--learned-out", help="Save the builds read out of new wheels (learned-builds.json) here.")] = None,
+    extensions_out: Annotated[str | None, typer.Option(
+        "--extensions-out", help="Save the neighbours' requirements read from the index (extensions.json) "
+                                 "here.")] = None,
     allow_insecure_index: InsecureOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Fetch and parse the sources, learn new releases from their wheels, and write the matrix."""
+    """Fetch and parse the sources, learn new releases from their wheels, read the requirements of
+    torch's neighbours (vLLM, xformers, ...) from the same index, and write the matrix."""
     from torchsetup.matrix.sources import DEFAULT_URLS
     from torchsetup.matrix.store import user_matrix_path
     from torchsetup.matrix.update import update_matrix
@@ -54,14 +58,16 @@ def matrix_update(
     target = Path(output) if output else user_matrix_path()
     specs = list(sources) if sources else list(DEFAULT_URLS)
     saved = Path(learned_out) if learned_out else None
+    neighbours = Path(extensions_out) if extensions_out else None
     if json_out:
-        result = update_matrix(specs, target, force=force, learned_out=saved, allow_insecure=allow_insecure_index)
+        result = update_matrix(specs, target, force=force, learned_out=saved, allow_insecure=allow_insecure_index,
+                               extensions_out=neighbours)
     else:
         from torchsetup.render import fetch_progress
 
         with fetch_progress() as progress:
             result = update_matrix(specs, target, force=force, progress=progress, learned_out=saved,
-                                   allow_insecure=allow_insecure_index)
+                                   allow_insecure=allow_insecure_index, extensions_out=neighbours)
     if json_out:
         from torchsetup.documents import matrix_update_document
 
@@ -70,5 +76,8 @@ def matrix_update(
         for x in result.learned:
             write(f"learned torch {x.torch} on {x.platform}: {x.build} ({x.requests} requests, "
                              f"{x.bytes_read:,} bytes of a {x.wheel_size or 0:,}-byte wheel)\n")
+        if result.neighbours_read:
+            write(f"read the requirements of {len(result.neighbours_read)} releases of torch's neighbours: "
+                  f"{', '.join(result.neighbours_read)}\n")
         write(f"wrote {result.output}: {result.releases} releases, newest {result.newest}"
                          f" ({len(result.added)} added, {len(result.lost)} lost)\n")

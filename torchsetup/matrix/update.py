@@ -22,6 +22,7 @@ from torchsetup.matrix.store import (
 if TYPE_CHECKING:
     from torchsetup.fetch import Fetched
     from torchsetup.matrix.inputs import Inputs
+    from torchsetup.matrix.wheelpeek import RangeReader
 
 @dataclass(frozen=True)
 class LearnedSummary:
@@ -46,13 +47,16 @@ class UpdateResult:
     newest: str
     learned: tuple[LearnedSummary, ...] = ()
     left_for_next_run: tuple[str, ...] = ()  # new releases beyond this run's cap
+    neighbours_read: tuple[str, ...] = ()  # "vllm 0.33.0 (metadata file, 4,210 bytes)", for a live update
 
 
 def update_matrix(specs: list[str], output: Path, force: bool = False,
                   fetch: Callable[[str], Fetched] | None = None,
                   progress: Callable[[str], None] | None = None,
                   now: datetime | None = None, learn: bool = True,
-                  learned_out: Path | None = None, allow_insecure: bool = False) -> UpdateResult:
+                  learned_out: Path | None = None, allow_insecure: bool = False,
+                  extensions_out: Path | None = None,
+                  reader_for: Callable[[str], RangeReader] | None = None) -> UpdateResult:
     """Fetch/read, parse, learn new releases from their wheels, sanity-check against the current
     file, then write atomically."""
     from torchsetup.matrix.build import build_matrix
@@ -65,6 +69,7 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
     left: tuple[str, ...] = ()
     if learn:
         learned, left = _learn_new_releases(inputs, progress, learned_out, allow_insecure)
+    neighbours = _read_neighbours(inputs, specs, fetch, reader_for, progress, extensions_out, allow_insecure)
     stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
     try:
         document = build_matrix(inputs, stamp)
@@ -94,7 +99,7 @@ def update_matrix(specs: list[str], output: Path, force: bool = False,
                                   f"({MAX_MATRIX:,}); {output} left untouched", "Check the sources.")
     write_atomically(output, document)
     return UpdateResult(str(output), len(new.releases), tuple(sorted(new_versions - known, key=Version)),
-                        lost, new.releases[0].torch, learned, left)
+                        lost, new.releases[0].torch, learned, left, neighbours)
 
 
 def _carry_extensions(document: dict[str, Any], current: Path) -> None:
@@ -109,6 +114,34 @@ def _carry_extensions(document: dict[str, Any], current: Path) -> None:
         return
     document["tables"]["extensions"] = rows
     document["sources"] += [s for s in kept if s not in document["sources"]]
+
+
+def _read_neighbours(inputs: Inputs, specs: list[str], fetch: Callable[[str], Fetched] | None,
+                     reader_for: Callable[[str], RangeReader] | None, progress: Callable[[str], None] | None,
+                     extensions_out: Path | None, allow_insecure: bool) -> tuple[str, ...]:
+    """When torch's listing was fetched from an index (a live update) and no extensions.json was
+    given, the neighbours' requirements are read from that same index."""
+    from functools import partial
+
+    from torchsetup.matrix import neighbourmeta
+    from torchsetup.matrix.inputs import SourceInput
+    from torchsetup.matrix.sources import KNOWN, fetch_url
+    from torchsetup.matrix.wheelpeek import RangeReader
+    from torchsetup.urlgate import mask
+
+    listing = next((s for s in specs if "://" in s and s.rstrip("/").endswith("/torch")), None)
+    if inputs.extensions is not None or listing is None or "torch" not in inputs.pypi_simple:
+        return ()
+    index = listing.rstrip("/")[:-len("torch")]
+    document, read = neighbourmeta.read_neighbours(
+        index, fetch or partial(fetch_url, allow_insecure=allow_insecure),
+        reader_for or partial(RangeReader, allow_insecure=allow_insecure), progress, allow_insecure)
+    text = json.dumps(document, indent=1) + "\n"
+    inputs.extensions = (SourceInput("extensions", KNOWN["extensions.json"][0], document["source"],
+                                     f"{mask(index)}<name>/", document["retrieved"], text), document)
+    if extensions_out is not None:
+        write_text_atomically(extensions_out, text)
+    return tuple(f"{r.name} {r.version} ({r.how}, {r.bytes_read:,} bytes)" for r in read)
 
 
 def _versions_in(path: Path) -> set[str]:
