@@ -34,6 +34,8 @@ RELEASES = [
     ("bitsandbytes", "0.50.2", ("torch<3,>=2.4", "numpy>=1.17"), False),
     ("torchao", "0.18.0", (), True),
 ]
+# flash-attn: the index lists its releases as sdists alone (its wheels are GitHub release assets)
+FLASH = ["2.8.2", "2.8.3", "2.8.3.post1", "2.8.3.post2"]
 EXPECTED = {
     ("vllm", "0.33.0"): ["torch==2.14.0", "torchaudio==2.11.0", "torchvision==0.29.0"],
     ("vllm", "0.34.0"): ["torch==2.14.0", "torchaudio==2.11.0", "torchvision==0.29.0"],
@@ -41,6 +43,7 @@ EXPECTED = {
     ("torch-tensorrt", "2.14.0"): ["torch<2.15.0,>=2.14.0"],
     ("bitsandbytes", "0.50.2"): ["torch<3,>=2.4"],
     ("torchao", "0.18.0"): [],
+    **{("flash-attn", version): [] for version in FLASH[1:]},  # the newest three: the 2.8.3 series
 }
 
 
@@ -72,6 +75,8 @@ def serve_index(server: RangeServer, tmp_path: Path, bad_metadata: bool = False)
          "url": server.url + "/files/vllm-0.35.0-cp38-abi3-manylinux_2_28_x86_64.whl", "yanked": "broken"},
         {"filename": "vllm-0.36.0rc1-cp38-abi3-manylinux_2_28_x86_64.whl", "hashes": {},
          "url": server.url + "/files/vllm-0.36.0rc1-cp38-abi3-manylinux_2_28_x86_64.whl"}]
+    listings["flash-attn"] = [{"filename": f"flash_attn-{v}.tar.gz", "hashes": {}, "requires-python": ">=3.9",
+                               "url": f"{server.url}/files/flash_attn-{v}.tar.gz"} for v in FLASH]
     for name, files in listings.items():
         server.add_json(f"/simple/{name}/", {"meta": {"api-version": "1.1"}, "name": name, "files": files})
     return server.add_json("/simple/torch/", json.loads((SOURCES / "pypi" / "torch.simple.json").read_text()))
@@ -92,9 +97,13 @@ def test_a_live_update_reads_each_neighbours_requirements_from_the_index(server:
 
     rows = {(e.name, e.version): list(e.requires) for e in load_matrix(out).extensions}
     assert rows == EXPECTED  # no yanked release, no pre-release, no requirement outside the family
-    sizes = {line.split(" (")[0]: line for line in result.neighbours_read}
-    assert set(sizes) == {f"{name.replace('_', '-')} {version}" for name, version, _, _ in RELEASES}
-    assert "(metadata file, " in sizes["vllm 0.33.0"] and "(wheel by range, " in sizes["vllm 0.34.0"]
+    how = {f"{r.name} {r.version}": (r.how, r.bytes_read) for r in result.neighbours_read}
+    assert set(how) == {f"{name.replace('_', '-')} {version}" for name, version, _, _ in RELEASES} | {
+        f"flash-attn {version}" for version in FLASH[1:]}
+    assert how["flash-attn 2.8.3.post2"] == ("sdist only: not read", 0)
+    metadata = server.files["/files/vllm-0.33.0-py3-none-any.whl.metadata"]
+    assert how["vllm 0.33.0"] == ("metadata file", len(metadata) if isinstance(metadata, bytes) else -1)
+    assert how["vllm 0.34.0"][0] == "wheel by range" and how["vllm 0.34.0"][1] > 0
     assert "reading the requirements of vllm 0.34.0" in progress
     vllm = next(e for e in load_matrix(out).extensions if e.version == "0.34.0")
     assert vllm.files == ("py3-none-any.whl", "sdist") and vllm.requires_python == ">=3.10"
@@ -102,6 +111,8 @@ def test_a_live_update_reads_each_neighbours_requirements_from_the_index(server:
     assert "/files/vllm-0.33.0-py3-none-any.whl" not in server.requests
     assert "/files/vllm-0.34.0-py3-none-any.whl.metadata" not in server.requests
     assert not any("0.35.0" in path or "rc1" in path or path.endswith(".tar.gz") for path in server.requests)
+    flash = next(e for e in load_matrix(out).extensions if e.version == "2.8.3.post2")
+    assert (flash.files, flash.requires_python) == (("sdist",), ">=3.9")
     source = next(s for s in load_matrix(out).sources if s["id"] == "extensions")
     assert source["address"].startswith(server.url + "/simple/<name>/")
 

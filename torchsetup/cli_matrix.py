@@ -77,7 +77,11 @@ def matrix_update(
             write(f"learned torch {x.torch} on {x.platform}: {x.build} ({x.requests} requests, "
                              f"{x.bytes_read:,} bytes of a {x.wheel_size or 0:,}-byte wheel)\n")
         if result.neighbours_read:
-            write(f"read the requirements of {len(result.neighbours_read)} releases of torch's neighbours: "
-                  f"{', '.join(result.neighbours_read)}\n")
+            read = result.neighbours_read
+            names = ", ".join(dict.fromkeys(r.name for r in read))
+            wheels = [r for r in read if r.metadata_of is not None]
+            write(f"read the requirements of {len(read)} releases of torch's neighbours ({names}): "
+                  f"{len(wheels)} wheels' METADATA, {sum(r.bytes_read for r in wheels):,} bytes"
+                  f"{f'; {len(read) - len(wheels)} with an sdist alone' if len(wheels) < len(read) else ''}\n")
         write(f"wrote {result.output}: {result.releases} releases, newest {result.newest}"
                          f" ({len(result.added)} added, {len(result.lost)} lost)\n")

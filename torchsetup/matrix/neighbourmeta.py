@@ -29,10 +29,12 @@ from torchsetup.fetch import Fetched
 from torchsetup.matrix.wheelpeek import RangeReader, read_members
 from torchsetup.urlgate import check_url, mask
 
-# the neighbours whose builds live on the package index (flash-attn's are GitHub release assets,
-# PyG's on its own pages: their naming is knowledge in torchsetup.extensions, not metadata)
-INDEX_PACKAGES = ("vllm", "xformers", "torch-tensorrt", "bitsandbytes", "torchao")
+# the neighbours whose releases the package index lists (PyG's live on its own pages; flash-attn's
+# wheels are GitHub release assets named by knowledge in torchsetup.extensions: the index gives its
+# release list, as sdists)
+INDEX_PACKAGES = ("vllm", "xformers", "torch-tensorrt", "bitsandbytes", "torchao", "flash-attn")
 NEWEST = 8  # final releases read per package, newest first
+NEWEST_OF = {"flash-attn": 3}  # the 2.8.3 series, whose asset matrix torchsetup.extensions knows
 FAMILY = {"torch", "torchvision", "torchaudio"}
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
@@ -56,7 +58,7 @@ class NeighbourRelease:
     version: str
     requires_python: str | None
     requires_dist: tuple[str, ...]
-    metadata_of: str
+    metadata_of: str | None  # the wheel whose METADATA was read; None: an sdist alone
     files: tuple[str, ...]
     how: str  # "metadata file" | "wheel by range"
     bytes_read: int
@@ -78,7 +80,7 @@ def read_neighbours(index: str, fetch: Callable[[str], Fetched],
         url = f"{index}{name}/"
         fetched = fetch(url)
         listing = _json(fetched.body, url)
-        for version, files in newest_releases(listing, url):
+        for version, files in newest_releases(listing, url, NEWEST_OF.get(name, NEWEST)):
             if progress:
                 progress(f"reading the requirements of {name} {version}")
             read.append(_read_release(name, version, files, fetch, reader_for, allow_insecure))
@@ -90,8 +92,8 @@ def read_neighbours(index: str, fetch: Callable[[str], Fetched],
     return document, read
 
 
-def newest_releases(listing: dict[str, Any], where: str) -> list[tuple[str, list[IndexFile]]]:
-    """The NEWEST final releases that have a file not yanked, oldest first, with their files."""
+def newest_releases(listing: dict[str, Any], where: str, count: int = NEWEST) -> list[tuple[str, list[IndexFile]]]:
+    """The `count` newest final releases that have a file not yanked, oldest first, with their files."""
     try:
         entries = listing["files"]
         if not isinstance(entries, list):
@@ -107,7 +109,7 @@ def newest_releases(listing: dict[str, Any], where: str) -> list[tuple[str, list
         raise EnvironmentUnusable(f"{mask(where)}: not a PEP 691 listing ({exc})",
                                   "Check the index, or pass a saved extensions.json with --from.") from exc
     finals = sorted(v for v in by_version if not (v.is_prerelease or v.is_devrelease or v.local))
-    return [(str(v), by_version[v]) for v in finals[-NEWEST:]]
+    return [(str(v), by_version[v]) for v in finals[-count:]]
 
 
 def _file(entry: dict[str, Any]) -> tuple[Version, IndexFile] | None:
@@ -133,7 +135,7 @@ def _read_release(name: str, version: str, files: list[IndexFile], fetch: Callab
     wheels = sorted((f for f in files if f.tag != "sdist"), key=_preference)
     python = next((f.requires_python for f in files if f.requires_python), None)
     if not wheels:  # an sdist alone: its requirements are known only by building it
-        return NeighbourRelease(name, version, python, (), "sdist", tags, "not read (sdist only)", 0)
+        return NeighbourRelease(name, version, python, (), None, tags, "sdist only: not read", 0)
     chosen = wheels[0]
     url = check_url(chosen.url, f"the index's URL of {chosen.filename}", allow_insecure)
     if chosen.metadata_sha256 is not None:

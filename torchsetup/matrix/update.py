@@ -22,6 +22,7 @@ from torchsetup.matrix.store import (
 if TYPE_CHECKING:
     from torchsetup.fetch import Fetched
     from torchsetup.matrix.inputs import Inputs
+    from torchsetup.matrix.neighbourmeta import NeighbourRelease
     from torchsetup.matrix.wheelpeek import RangeReader
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class UpdateResult:
     newest: str
     learned: tuple[LearnedSummary, ...] = ()
     left_for_next_run: tuple[str, ...] = ()  # new releases beyond this run's cap
-    neighbours_read: tuple[str, ...] = ()  # "vllm 0.33.0 (metadata file, 4,210 bytes)", for a live update
+    neighbours_read: tuple[NeighbourRelease, ...] = ()  # a live update: each neighbour release read
 
 
 def update_matrix(specs: list[str], output: Path, force: bool = False,
@@ -118,7 +119,7 @@ def _carry_extensions(document: dict[str, Any], current: Path) -> None:
 
 def _read_neighbours(inputs: Inputs, specs: list[str], fetch: Callable[[str], Fetched] | None,
                      reader_for: Callable[[str], RangeReader] | None, progress: Callable[[str], None] | None,
-                     extensions_out: Path | None, allow_insecure: bool) -> tuple[str, ...]:
+                     extensions_out: Path | None, allow_insecure: bool) -> tuple[NeighbourRelease, ...]:
     """When torch's listing was fetched from an index (a live update) and no extensions.json was
     given, the neighbours' requirements are read from that same index."""
     from functools import partial
@@ -141,7 +142,7 @@ def _read_neighbours(inputs: Inputs, specs: list[str], fetch: Callable[[str], Fe
                                      f"{mask(index)}<name>/", document["retrieved"], text), document)
     if extensions_out is not None:
         write_text_atomically(extensions_out, text)
-    return tuple(f"{r.name} {r.version} ({r.how}, {r.bytes_read:,} bytes)" for r in read)
+    return tuple(read)
 
 
 def _versions_in(path: Path) -> set[str]:
