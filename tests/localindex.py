@@ -16,17 +16,17 @@ def _record_hash(data: bytes) -> str:
 
 
 def write_wheel(dest: Path, name: str, version: str, files: dict[str, bytes], requires: tuple[str, ...] = (),
-                corrupt: str | None = None) -> Path:
-    """A real py3-none-any wheel holding `files`, with METADATA, WHEEL and a RECORD of hashes.
-    `corrupt`: the member whose CRC fails while pip extracts it."""
+                corrupt: str | None = None, tag: str = "py3-none-any") -> Path:
+    """A real wheel (py3-none-any unless `tag` says otherwise) holding `files`, with METADATA, WHEEL and
+    a RECORD of hashes. `corrupt`: the member whose CRC fails while pip extracts it."""
     dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{name}-{version}-py3-none-any.whl"
+    path = dest / f"{name}-{version}-{tag}.whl"
     info = f"{name}-{version}.dist-info"
     files = {**files,
              f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
                                   + "".join(f"Requires-Dist: {r}\n" for r in requires)).encode(),
              f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: torchsetup-tests\nRoot-Is-Purelib: true\n"
-                              b"Tag: py3-none-any\n"}
+                              + f"Tag: {tag}\n".encode()}
     record = "".join(f"{n},{_record_hash(d)},{len(d)}\n" for n, d in files.items()) + f"{info}/RECORD,,\n"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
         for n, d in files.items():
@@ -43,12 +43,12 @@ def write_wheel(dest: Path, name: str, version: str, files: dict[str, bytes], re
 
 
 def build_wheel(dest: Path, name: str, version: str, requires: tuple[str, ...] = (),
-                corrupt: bool = False) -> Path:
+                corrupt: bool = False, tag: str = "py3-none-any") -> Path:
     """A tiny wheel whose module says its version. `corrupt`: a payload that fails while pip installs it."""
     files = {f"{name}/__init__.py": f"__version__ = {version!r}\n".encode()}
     if corrupt:
         files[f"{name}/payload.bin"] = b"x" * 4096
-    return write_wheel(dest, name, version, files, requires, f"{name}/payload.bin" if corrupt else None)
+    return write_wheel(dest, name, version, files, requires, f"{name}/payload.bin" if corrupt else None, tag)
 
 
 class Index:

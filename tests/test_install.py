@@ -322,3 +322,53 @@ def test_with_a_pyg_package_comes_from_the_find_links_page_of_the_planned_torch(
                                           "-f", page, "torch-scatter"]
     have = installed(venv)
     assert (have["torch"], have["torch_scatter"]) == ("2.12.1+cpu", "2.1.2+pt212cpu")  # pip freeze spelling
+
+
+def test_with_flash_attn_installs_its_release_asset_by_url_with_torch(run_cli, venv: Path, tmp_path: Path) -> None:
+    """--with flash-attn where a stand-in nvidia-smi (a real child process on PATH; this machine has no
+    NVML) reports an H100 on driver 580: torch 2.10.0 cu130 from the PyTorch index and the exact release
+    asset from a stand-in for GitHub's release host ($TORCHSETUP_FLASH_ATTN_RELEASES on 127.0.0.1), in
+    one pip run. The stand-in asset has the real naming, for the Python that runs the tests."""
+    import os
+    import sys
+
+    if Path("/dev/nvidiactl").exists() or Path("/proc/driver/nvidia").exists():
+        pytest.skip("this machine has an NVIDIA driver: the stand-in nvidia-smi would not be asked")
+    py = f"{sys.version_info.major}{sys.version_info.minor}"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    smi = bin_dir / "nvidia-smi"
+    smi.write_text("#!/bin/sh\ncase \"$1\" in\n  --query-gpu=*) cat <<'OUT'\n"
+                   "0, NVIDIA H100 80GB HBM3, GPU-3e7a9c1b-5d2f-4b8a-9c6e-1f0a2b3c4d5e, 9.0, 81559, Disabled, "
+                   "580.65.06\nOUT\n;;\n  *) echo 'Driver Version: 580.65.06      CUDA Version: 13.0';;\nesac\n")
+    smi.chmod(0o755)
+    pytorch, primary, releases = Index(), Index(), Index()
+    pytorch.add("/whl/cu130", build_wheel(tmp_path / "cu130", "torch", "2.10.0+cu130"))
+    primary.add("/simple", build_wheel(tmp_path / "pypi", "einops", "0.8.1"))
+    asset = build_wheel(tmp_path / "gh", "flash_attn", "2.8.3.post2+cu13torch2.10cxx11abiTRUE",
+                        ("torch", "einops"), tag=f"cp{py}-cp{py}-linux_x86_64")
+    releases.add("/assets", asset)
+    base = f"{releases.url}/files/Dao-AILab/flash-attention/releases/download"
+    try:
+        env = dict(cli_env(primary), TORCHSETUP_FLASH_ATTN_RELEASES=base,
+                   PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+        proc = run_cli("install", "--yes", "--no-verify", "--json", "--python", str(venv), "--index-base",
+                       f"{pytorch.url}/whl", "--allow-insecure-index", "--no-torchvision", "--no-torchaudio",
+                       "--with", "flash-attn", env=env)
+    finally:
+        for index in (pytorch, primary, releases):
+            index.stop()
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    url = f"{base}/v2.8.3.post2/{asset.name}"
+    assert doc["plan"]["with"] == [{"name": "flash-attn", "version": "2.8.3.post2", "source": "url", "url": url}]
+    assert (doc["plan"]["torch"], doc["plan"]["variant"]) == ("2.10.0", "cu130")
+    assert doc["plan"]["command"][4:] == ["torch==2.10.0+cu130", "--extra-index-url", f"{pytorch.url}/whl/cu130",
+                                          url]
+    assert doc["action"] == "installed"
+    have = installed(venv)
+    assert (have["torch"], have["flash_attn"], have["einops"]) == (
+        "2.10.0+cu130", "2.8.3.post2+cu13torch2.10cxx11abitrue", "0.8.1")  # pip freeze's spelling
+    # fetched once, by pip download; the offline steps take the saved file
+    assert [r for r in releases.requests if r.endswith(".whl")] == [
+        f"/files/Dao-AILab/flash-attention/releases/download/v2.8.3.post2/{asset.name}"]

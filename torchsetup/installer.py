@@ -177,7 +177,7 @@ class InstallerRun:
         report = self.folder / "report.json"
         # --isolated: the folder alone answers (no configured index or find-links adds candidates)
         code = self._run([*pip, "--isolated", "install", "--dry-run", "--quiet", "--report", str(report),
-                          "--no-index", "--find-links", str(wheels), *requirements])
+                          "--no-index", "--find-links", str(wheels), *map(from_the_folder, requirements)])
         if code != 0:
             raise InstallerFailed(f"pip install --dry-run exited with status {code}")
         return wheels_to_install(report)
@@ -268,6 +268,19 @@ def split_install_args(command: tuple[str, ...]) -> tuple[list[str], list[str]]:
             requirements.append(args[i])
             i += 1
     return requirements, options
+
+
+def from_the_folder(requirement: str) -> str:
+    """A wheel's URL (a GitHub release asset) as the pin of the file `pip download` saved from it,
+    so that the offline steps take that file and never fetch the URL again; anything else as it is."""
+    if "://" not in requirement:
+        return requirement
+    from urllib.parse import unquote, urlsplit
+
+    from torchsetup.records import wheel_name_version
+
+    filename = unquote(urlsplit(requirement).path.rsplit("/", 1)[-1])
+    return "{}=={}".format(*wheel_name_version(filename)) if filename.endswith(".whl") else requirement
 
 
 def wheels_to_install(report: Path) -> list[str]:
