@@ -384,7 +384,8 @@ def test_with_writes_the_package_pinned_with_torch_and_the_lock_installs_both(ru
     assert doc["classes"][0]["plan"]["with"] == [{"name": "vllm", "version": "0.33.0", "source": "pypi",
                                                   "url": None}]
     written = (project / "pyproject.toml").read_text()
-    assert 'dependencies = [\n    "torch==2.14.0",\n    "torchvision==0.29.0",\n    "vllm==0.33.0"\n]' in written
+    assert ('dependencies = [\n    "torch==2.14.0",\n    "torchvision==0.29.0",\n    "torchaudio==2.11.0",\n'
+            '    "vllm==0.33.0"\n]') in written  # torchaudio: vLLM's pin (the matrix pairs none with 2.14.0)
     assert "vllm>=0.30" not in written
     uv(index, project, "lock")
     uv(index, project, "sync")
@@ -392,6 +393,97 @@ def test_with_writes_the_package_pinned_with_torch_and_the_lock_installs_both(ru
     out = subprocess.run([str(python), "-c", "import importlib.metadata as m; print(m.version('vllm'), "
                           "m.version('torch'))"], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0.33.0", "2.14.0"]
-    pyg = project_cli(run_cli, index, project, "--probe-file", str(PROBES / "h100-580.json"),
-                      "--torch", "2.12", "--with", "torch-scatter")
-    assert pyg.returncode == 2 and "PyG's find-links pages are not written into projects yet" in pyg.stderr
+
+
+def test_with_a_pyg_package_writes_its_page_as_a_flat_index_and_the_lock_installs_from_it(
+        run_cli, index: Index, tmp_path: Path) -> None:
+    """PyG's page for the planned torch and variant (torch-2.12.0+cpu.html, a stand-in on 127.0.0.1
+    through $TORCHSETUP_PYG_PAGES) becomes a uv index with format = "flat", explicit, and
+    torch-scatter is routed to it; real uv locks and installs the build from that page."""
+    wheels = tmp_path / "wheels"
+    index.add("/whl/cpu", stand_in(wheels, "torch", "2.12.1+cpu", None))
+    index.add("/whl/cpu", write_wheel(wheels, "torchvision", "0.27.1+cpu", {"torchvision/__init__.py": b""},
+                                      ("torch==2.12.1",)))
+    index.add_page("/pyg/torch-2.12.0+cpu.html", write_wheel(wheels, "torch_scatter", "2.1.2+pt212cpu",
+                                                             {"torch_scatter/__init__.py": b""}, ("torch",)))
+    index.add_page("/pyg/torch-2.12.0+cpu.html", write_wheel(wheels, "torch_sparse", "0.6.18+pt212cpu",
+                                                             {"torch_sparse/__init__.py": b""}, ("torch",)))
+    project = new_project(tmp_path)
+    probe = this_machine_probe(run_cli, tmp_path)
+    env = {**os.environ, "TORCHSETUP_INDEX_BASE": f"{index.url}/whl", "TORCHSETUP_PYG_PAGES": f"{index.url}/pyg"}
+    proc = run_cli("project", "--project", str(project), "--allow-insecure-index", "--probe-file", str(probe),
+                   "--with", "torch-scatter", "--write", "--json", env=env)
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True, proc.stderr
+    page = f"{index.url}/pyg/torch-2.12.0+cpu.html"
+    assert doc["classes"][0]["plan"]["with"] == [{"name": "torch-scatter", "version": "from the page",
+                                                  "source": "find-links", "url": page}]
+    written = (project / "pyproject.toml").read_text()
+    assert 'dependencies = [\n    "torch==2.12.1",\n    "torchvision==0.27.1",\n    "torch-scatter"\n]' in written
+    assert (f'[[tool.uv.index]]\nname = "pytorch-pyg-torch-2.12.0-cpu"\nurl = "{page}"\nformat = "flat"\n'
+            'explicit = true\n') in written
+    assert 'torch-scatter = {index = "pytorch-pyg-torch-2.12.0-cpu"}' in written
+    uv(index, project, "lock")
+    uv(index, project, "sync")
+    python = project / ".venv" / "bin" / "python"
+    script = "import importlib.metadata as m; print(m.version('torch'), m.version('torch-scatter'))"
+    out = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["2.12.1+cpu", "2.1.2+pt212cpu"]
+    # written again without --with: the project lists torch-scatter, so its page still follows the plan
+    again = run_cli("project", "--project", str(project), "--allow-insecure-index", "--probe-file", str(probe),
+                    "--json", env=env)
+    redone = json.loads(again.stdout)
+    assert redone["ok"] is True and redone["changed"] is False, again.stderr
+    assert ("torch-scatter: in the project; planned from PyG's page of the planned torch, as --with "
+            "torch-scatter does") in redone["notes"]
+    assert (project / "pyproject.toml").read_text() == written
+
+
+def test_a_poetry_project_gets_the_with_packages_bound_to_their_sources_and_poetry_installs_them(
+        run_cli, index: Index, poetry: Path, tmp_path: Path) -> None:
+    """--with torch-scatter --with flash-attn in a classic Poetry project: PyG's page (a stand-in on
+    127.0.0.1) becomes a single-page link source the package is bound to; flash-attn's release asset
+    (a stand-in, for a machine whose probe document says an H100 on driver 580 and this Python) its
+    url. Real Poetry locks and installs from them (nothing here comes from PyPI: the project has no
+    other dependency, and the stand-ins require only torch)."""
+    wheels = tmp_path / "wheels"
+    py = f"{sys.version_info.major}{sys.version_info.minor}"
+    index.add("/whl/cu130", stand_in(wheels, "torch", "2.10.0+cu130", "13.0"))
+    asset = write_wheel(wheels / "gh", "flash_attn", "2.8.3.post2+cu13torch2.10cxx11abiTRUE",
+                        {"flash_attn/__init__.py": b""}, ("torch",), tag=f"cp{py}-cp{py}-linux_x86_64")
+    index.add("/assets", asset)
+    index.add_page("/pyg/torch-2.10.0+cu130.html", write_wheel(wheels, "torch_scatter", "2.1.2+pt210cu130",
+                                                               {"torch_scatter/__init__.py": b""}, ("torch",)))
+    probe = json.loads((PROBES / "h100-580.json").read_text())
+    probe["python"]["version"] = ".".join(map(str, sys.version_info[:3]))
+    (tmp_path / "h100.json").write_text(json.dumps(probe))
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(POETRY_PROJECT)
+    releases = f"{index.url}/files/Dao-AILab/flash-attention/releases/download"
+    env = {**os.environ, "TORCHSETUP_INDEX_BASE": f"{index.url}/whl", "TORCHSETUP_PYG_PAGES": f"{index.url}/pyg",
+           "TORCHSETUP_FLASH_ATTN_RELEASES": releases}
+    proc = run_cli("project", "--project", str(project), "--allow-insecure-index", "--probe-file",
+                   str(tmp_path / "h100.json"), "--no-torchvision", "--no-torchaudio", "--with", "flash-attn",
+                   "--with", "torch-scatter", "--write", "--json", env=env)
+    doc = json.loads(proc.stdout)
+    assert doc["ok"] is True, proc.stderr
+    page = f"{index.url}/pyg/torch-2.10.0+cu130.html"
+    url = f"{releases}/v2.8.3.post2/{asset.name}"
+    text = (project / "pyproject.toml").read_text()
+    assert text == POETRY_PROJECT.replace(
+        'torch = "^2.4"  # the backbone\n',
+        'torch = {version = "2.10.0", source = "pytorch-cu130"}  # the backbone\n'
+        f'flash-attn = {{url = "{url}"}}\n'
+        'torch-scatter = {version = "*", source = "pytorch-pyg-torch-2.10.0-cu130"}\n\n'
+        '[[tool.poetry.source]]\nname = "pytorch-cu130"\nurl = "' + index.url + '/whl/cu130"\n'
+        'priority = "explicit"\n\n'
+        '[[tool.poetry.source]]\nname = "pytorch-pyg-torch-2.10.0-cu130"\nurl = "' + page + '"\n'
+        'priority = "explicit"\n'), text
+    run_poetry(poetry, project, "lock")
+    run_poetry(poetry, project, "install")
+    python = project / ".venv" / "bin" / "python"
+    script = ("import importlib.metadata as m; print(*(m.version(n) for n in "
+              "('torch', 'flash-attn', 'torch-scatter')))")
+    out = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["2.10.0+cu130", "2.8.3.post2+cu13torch2.10cxx11abiTRUE", "2.1.2+pt210cu130"]

@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +17,8 @@ from torchsetup.errors import ExitCode, NoFitError, UsageError
 from torchsetup.textout import write
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from torchsetup.extensions import Wanted
     from torchsetup.project.outcome import ProjectOutcome
     from torchsetup.project.pyproject import ProjectFile
@@ -88,12 +90,18 @@ def project(
         request = replace(request, torch=torch_specifier(doc))
     wanted: tuple[Wanted, ...] = ()
     mirrors = None
-    if options.with_packages:
+    pages = _listed_pyg(doc, options.with_packages)
+    if options.with_packages or pages:
         from torchsetup.cli_plan import plan_mirrors
         from torchsetup.extensions import parse_wanted
 
-        wanted, mirrors = parse_wanted(options.with_packages), plan_mirrors(options.allow_insecure_index)
+        wanted = parse_wanted((*options.with_packages, *pages))
+        mirrors = plan_mirrors(options.allow_insecure_index)
     fleet = plan_fleet(machines, labels, loaded, request, wanted, mirrors)
+    if pages:
+        fleet = replace(fleet, notes=(*fleet.notes, *(
+            f"{page}: in the project; planned from PyG's page of the planned torch, as --with {page} does"
+            for page in pages)))
     unchecked = unchecked_neighbours(doc, machines)
     if unchecked and fleet.resolution is None:
         fleet = replace(fleet, notes=(*fleet.notes, "not checked: the requirements on torch of "
@@ -125,6 +133,30 @@ def project(
         emit_json(project_document(outcome))
         return
     _say(outcome, write_file)
+
+
+def _listed_pyg(doc: Mapping[str, Any], asked: tuple[str, ...]) -> tuple[str, ...]:
+    """PyG's packages the project lists and --with does not name: their page (a flat index routed by
+    [tool.uv.sources]) must follow the planned torch, so they are planned as --with would plan them."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from torchsetup.extensions import PACKAGES
+    from torchsetup.project.pyproject import listed_requirements, requirement_name
+
+    named = {requirement_name(text) for text in asked}
+    out = []
+    poetry = doc.get("tool", {}).get("poetry", {}).get("dependencies", {})
+    for text in [*listed_requirements(doc), *map(str, poetry)]:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = requirement_name(text)
+        package = PACKAGES.get(name or "")
+        if package is not None and package.source == "find-links" and name not in named:
+            out.append(f"{name}{requirement.specifier}")
+            named.add(name)
+    return tuple(out)
 
 
 def _say(outcome: ProjectOutcome, write_file: bool) -> None:

@@ -152,14 +152,19 @@ def _poetry_to_pep440(version: str) -> str | None:
     return None
 
 
-def unchecked_neighbours(doc: Mapping[str, Any], machines: list[Machine]) -> list[str]:
-    """The project's dependencies known to require one torch whose requirement nobody read: installed in
-    none of the environments probed (their `dependents`)."""
+def listed_requirements(doc: Mapping[str, Any]) -> list[str]:
+    """The requirements of [project] dependencies and optional-dependencies, as written."""
     project = doc.get("project", {})
     values = list(project.get("dependencies", []))
     for extra in project.get("optional-dependencies", {}).values():
         values += list(extra)
-    names = {requirement_name(str(v)) for v in values if isinstance(v, str)}
+    return [str(v) for v in values if isinstance(v, str)]
+
+
+def unchecked_neighbours(doc: Mapping[str, Any], machines: list[Machine]) -> list[str]:
+    """The project's dependencies known to require one torch whose requirement nobody read: installed in
+    none of the environments probed (their `dependents`)."""
+    names = {requirement_name(v) for v in listed_requirements(doc)}
     names |= {requirement_name(str(k)) for k in doc.get("tool", {}).get("poetry", {}).get("dependencies", {})}
     seen = {requirement_name(d.name) for m in machines for d in m.dependents or ()}
     return sorted(n for n in names if n in KNOWN_NEIGHBOURS and n not in seen)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from torchsetup.project.classes import Fleet, MachineClass
 
 INDEX_PREFIX = "pytorch-"  # the indexes torchsetup writes, and replaces on the next run
+PAGE_PREFIX = INDEX_PREFIX + "pyg-"  # PyG's pages among them (flat indexes)
 
 
 def requirements(cls: MachineClass, marker: str | None) -> list[str]:
@@ -25,14 +26,32 @@ def requirements(cls: MachineClass, marker: str | None) -> list[str]:
     pins = [("torch", plan.torch), ("torchvision", plan.torchvision), ("torchaudio", plan.torchaudio)]
     suffix = f" ; {marker}" if marker else ""
     out = [f"{name}=={version}{suffix}" for name, version in pins if version]
-    for package in plan.with_:  # --with: a pin from the index, or the release asset by its address
-        if package.source == "find-links":
-            raise UsageError(f"--with {package.name}: PyG's find-links pages are not written into projects yet",
-                             "Add the page to the project yourself (uv: an index with format = \"flat\").")
-        direct = f"{package.name} @ {package.url}" if package.source == "url" else \
-            f"{package.name}=={package.version}"
-        out.append(direct + (f" ; {marker}" if marker else ""))
+    for package in plan.with_:  # --with: a pin from the index, a release asset by its address, or
+        # a PyG package by name (its page, a flat index routed in [tool.uv.sources], holds its builds)
+        direct = {"url": f"{package.name} @ {package.url}", "find-links": package.name}.get(
+            package.source, f"{package.name}=={package.version}")
+        out.append(direct + suffix)
     return out
+
+
+def page_index_name(url: str) -> str:
+    """PyG's page as a uv index name: ".../torch-2.12.0+cu130.html" -> "pytorch-pyg-torch-2.12.0-cu130"
+    (uv takes letters, digits, '-', '_' and '.' in a name; the prefix marks the indexes torchsetup writes)."""
+    page = url.rsplit("/", 1)[-1].removesuffix(".html").replace("+", "-")
+    return PAGE_PREFIX + page
+
+
+def routes_of(cls: MachineClass) -> dict[str, tuple[str, str, str | None]]:
+    """{package: (index name, url, format)} for the class: the family's index (None: PyPI's own
+    build) and, for PyG's packages, the page of its torch and variant as a flat index."""
+    routes: dict[str, tuple[str, str, str | None]] = {}
+    if cls.index_name and cls.plan.index_url:
+        routes.update({name: (cls.index_name, cls.plan.index_url, None) for name in FAMILY
+                       if getattr(cls.plan, name) is not None})
+    for package in cls.plan.with_:
+        if package.source == "find-links" and package.url:
+            routes[package.name] = (page_index_name(package.url), package.url, "flat")
+    return routes
 
 
 def managed_names(fleet: Fleet) -> set[str]:
@@ -79,7 +98,7 @@ def write_uv(doc: TOMLDocument, fleet: Fleet, group: str | None) -> None:
         if optional is not None and not optional:
             del project["optional-dependencies"]
         replace_family(_target_list(doc, group), fleet_requirements(fleet), managed_names(fleet))
-    routed = any(c.index_name for c in fleet.classes) or fleet.mode == "extras"
+    routed = any(routes_of(c) for c in fleet.classes) or fleet.mode == "extras"
     if not routed and "uv" not in doc.get("tool", {}):
         return  # nothing to route, and no uv table to clean up
     # [tool.uv] appears as a header only when it holds a key of its own (conflicts)
@@ -145,19 +164,19 @@ def _table(parent: TOMLDocument | Table, key: str, super_table: bool = False) ->
 def _write_indexes(uv: Table, fleet: Fleet) -> None:
     import tomlkit
 
-    wanted = {c.index_name: c.plan.index_url for c in fleet.classes if c.index_name}
+    wanted = {name: (url, form) for c in fleet.classes for name, url, form in routes_of(c).values()}
     current = uv.get("index")
     kept = [entry for entry in (current or []) if not str(entry.get("name", "")).startswith(INDEX_PREFIX)]
     ours = [entry for entry in (current or []) if str(entry.get("name", "")).startswith(INDEX_PREFIX)]
-    if [(e.get("name"), e.get("url"), e.get("explicit")) for e in ours] == \
-            [(name, url, True) for name, url in wanted.items()]:
+    if [(e.get("name"), e.get("url"), e.get("format"), e.get("explicit")) for e in ours] == \
+            [(name, url, form, True) for name, (url, form) in wanted.items()]:
         return
     entries = tomlkit.aot()
     for entry in kept:
         entries.append(entry)
-    for name, url in wanted.items():
+    for name, (url, form) in wanted.items():
         table = tomlkit.table()
-        table.update({"name": name, "url": url, "explicit": True})
+        table.update({"name": name, "url": url, **({"format": form} if form else {}), "explicit": True})
         entries.append(table)
     if "index" in uv:
         del uv["index"]
@@ -169,13 +188,15 @@ def _write_sources(uv: Table, fleet: Fleet) -> None:
     import tomlkit
 
     sources = _table(uv, "sources")
-    for name in FAMILY:
+    routed = [routes_of(cls) for cls in fleet.classes]
+    stale = {str(name) for name, value in sources.items() if to_a_page(value)}  # PyG's, from an earlier run
+    for name in dict.fromkeys([*FAMILY, *(n for r in routed for n in r), *sorted(stale)]):
         routes = []
-        for cls in fleet.classes:
-            if cls.index_name is None or getattr(cls.plan, name) is None:
+        for cls, of_class in zip(fleet.classes, routed, strict=True):
+            if name not in of_class:
                 continue
             route = tomlkit.inline_table()
-            route["index"] = cls.index_name
+            route["index"] = of_class[name][0]
             if cls.extra:
                 route["extra"] = cls.extra
             elif cls.marker:
@@ -190,6 +211,12 @@ def _write_sources(uv: Table, fleet: Fleet) -> None:
             sources[name] = value
     if not sources:
         del uv["sources"]
+
+
+def to_a_page(value: object) -> bool:
+    """Whether a [tool.uv.sources] value routes to a PyG page torchsetup wrote as an index."""
+    items = value if isinstance(value, list) else [value]
+    return any(isinstance(item, dict) and str(item.get("index", "")).startswith(PAGE_PREFIX) for item in items)
 
 
 def _multiline(items: Sequence[object]) -> Array:
