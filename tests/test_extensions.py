@@ -49,6 +49,8 @@ def test_flash_attn_gets_a_torch_minor_it_publishes_and_the_exact_asset(run_cli,
     plan = doc["plan"]
     assert code == 0 and (plan["torch"], plan["variant"]) == ("2.10.0", "cu130")
     assert plan["with"] == [{"name": "flash-attn", "version": "2.8.3.post2", "source": "url", "url": FLASH}]
+    assert f"flash-attn 2.8.3.post2: the release asset {FLASH}, installed by its address without a hash to pin " \
+        "(the release publishes no checksum)" in plan["notes"]
     assert plan["command"][-1] == FLASH
     t4 = run_cli("resolve", "--probe-file", str(PROBES / "t4-470.json"), "--with", "flash-attn")
     assert t4.returncode == 3

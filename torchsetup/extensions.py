@@ -266,9 +266,10 @@ def plan_with(machines: list[Machine], matrix: Matrix, request: Request, wanted:
     uv = plan.command[:1] == ("uv",)
     links = [arg for page in pages for arg in ("--find-links" if uv else "-f", page)]
     command = (*plan.command, *links, *(w.requirement for w in chosen))
-    notes = [f"{w.name}: the wheel {w.url} lists for this torch (PyG's page; its versions are not in the matrix)"
+    notes = [f"{w.name}: the wheel PyG's page {w.url} lists for this torch (its versions are not in the matrix)"
              if w.source == "find-links" else
-             f"{w.name} {w.version}: " + ("the release asset " + (w.url or "") if w.url else "from PyPI")
+             f"{w.name} {w.version}: the release asset {w.url}, installed by its address without a hash to pin "
+             "(the release publishes no checksum)" if w.url else f"{w.name} {w.version}: from PyPI"
              for w in chosen]
     return replace(result, plan=replace(plan, with_=tuple(chosen), command=command,
                                         notes=(*plan.notes, *notes)))
