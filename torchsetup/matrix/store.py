@@ -286,6 +286,7 @@ def check_releases(releases: tuple[Release, ...]) -> str | None:
     from torchsetup.urlgate import check_url
 
     previous: tuple[int, ...] | None = None
+    good: set[str] = set()  # pins and addresses already found good (most recur in every release)
     for i, release in enumerate(releases):
         where = f"releases[{i}]"
         if not isinstance(release.torch, str) or not _RELEASE.fullmatch(release.torch):
@@ -302,11 +303,13 @@ def check_releases(releases: tuple[Release, ...]) -> str | None:
                 return f"{at}.platforms: expected some of {', '.join(sorted(_PLATFORMS))}"
             for key in ("torch_pin", "torchvision_pin", "torchaudio_pin"):
                 pin = getattr(v, key)
-                if pin is not None and (not isinstance(pin, str) or not _PIN.fullmatch(pin)):
-                    return f"{at}.{key}: not a version: {str(pin)[:40]!r}"
-            if v.index_url is not None:
+                if pin is not None and not (isinstance(pin, str) and pin in good):
+                    if not isinstance(pin, str) or not _PIN.fullmatch(pin):
+                        return f"{at}.{key}: not a version: {str(pin)[:40]!r}"
+                    good.add(pin)
+            if v.index_url is not None and not (isinstance(v.index_url, str) and v.index_url in good):
                 try:
-                    check_url(v.index_url if isinstance(v.index_url, str) else "", f"{at}.index_url")
+                    good.add(check_url(v.index_url if isinstance(v.index_url, str) else "", f"{at}.index_url"))
                 except UsageError as exc:
                     return exc.message
         for key in ("torchvision", "torchaudio"):
