@@ -487,3 +487,9 @@ def test_a_poetry_project_gets_the_with_packages_bound_to_their_sources_and_poet
               "('torch', 'flash-attn', 'torch-scatter')))")
     out = subprocess.run([str(python), "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["2.10.0+cu130", "2.8.3.post2+cu13torch2.10cxx11abiTRUE", "2.1.2+pt210cu130"]
+    # again without --with: the project's own pins and its PyG package (still on its page) leave it as it is
+    again = run_cli("project", "--project", str(project), "--allow-insecure-index", "--probe-file",
+                    str(tmp_path / "h100.json"), "--no-torchvision", "--no-torchaudio", "--write", "--json",
+                    env=env)
+    assert json.loads(again.stdout)["changed"] is False, again.stderr
+    assert (project / "pyproject.toml").read_text() == text

@@ -214,9 +214,11 @@ def _write_sources(uv: Table, fleet: Fleet) -> None:
 
 
 def to_a_page(value: object) -> bool:
-    """Whether a [tool.uv.sources] value routes to a PyG page torchsetup wrote as an index."""
+    """Whether a [tool.uv.sources] value (`index = …`) or a Poetry dependency (`source = …`) routes to
+    a PyG page torchsetup wrote."""
     items = value if isinstance(value, list) else [value]
-    return any(isinstance(item, dict) and str(item.get("index", "")).startswith(PAGE_PREFIX) for item in items)
+    names = [str(item.get("index") or item.get("source") or "") for item in items if isinstance(item, dict)]
+    return any(name.startswith(PAGE_PREFIX) for name in names)
 
 
 def _multiline(items: Sequence[object]) -> Array:
