@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,8 +17,6 @@ from torchsetup.errors import ExitCode, NoFitError, UsageError
 from torchsetup.textout import write
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from torchsetup.extensions import Wanted
     from torchsetup.project.outcome import ProjectOutcome
     from torchsetup.project.pyproject import ProjectFile
@@ -79,7 +77,7 @@ def project(
     from torchsetup.matrix import load_matrix
     from torchsetup.project.classes import plan_fleet
     from torchsetup.project.outcome import edited
-    from torchsetup.project.pyproject import parse, torch_specifier, unchecked_neighbours
+    from torchsetup.project.pyproject import listed_pyg, parse, torch_specifier, unchecked_neighbours
 
     files = probe_files_of(options.probe_files)
     loaded = load_matrix(options.matrix)
@@ -90,7 +88,7 @@ def project(
         request = replace(request, torch=torch_specifier(doc))
     wanted: tuple[Wanted, ...] = ()
     mirrors = None
-    pages = _listed_pyg(doc, options.with_packages)
+    pages = listed_pyg(doc, options.with_packages)
     if options.with_packages or pages:
         from torchsetup.cli_plan import plan_mirrors
         from torchsetup.extensions import parse_wanted
@@ -133,30 +131,6 @@ def project(
         emit_json(project_document(outcome))
         return
     _say(outcome, write_file)
-
-
-def _listed_pyg(doc: Mapping[str, Any], asked: tuple[str, ...]) -> tuple[str, ...]:
-    """PyG's packages the project lists and --with does not name: their page (a flat index routed by
-    [tool.uv.sources]) must follow the planned torch, so they are planned as --with would plan them."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    from torchsetup.extensions import PACKAGES
-    from torchsetup.project.pyproject import listed_requirements, requirement_name
-
-    named = {requirement_name(text) for text in asked}
-    out = []
-    poetry = doc.get("tool", {}).get("poetry", {}).get("dependencies", {})
-    for text in [*listed_requirements(doc), *map(str, poetry)]:
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
-            continue
-        name = requirement_name(text)
-        package = PACKAGES.get(name or "")
-        if package is not None and package.source == "find-links" and name not in named:
-            out.append(f"{name}{requirement.specifier}")
-            named.add(name)
-    return tuple(out)
 
 
 def _say(outcome: ProjectOutcome, write_file: bool) -> None:

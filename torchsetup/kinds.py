@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+FAMILY = ("torch", "torchvision", "torchaudio")  # the packages torchsetup plans together
+
 
 class Choice(str, Enum):
     """A closed set of strings: compares equal to, formats and serialises as its value."""

@@ -26,6 +26,7 @@ from packaging.version import Version
 
 from torchsetup.errors import EnvironmentUnusable
 from torchsetup.fetch import Fetched
+from torchsetup.kinds import FAMILY
 from torchsetup.matrix.wheelpeek import RangeReader, read_members
 from torchsetup.urlgate import check_url, mask
 
@@ -35,7 +36,6 @@ from torchsetup.urlgate import check_url, mask
 INDEX_PACKAGES = ("vllm", "xformers", "torch-tensorrt", "bitsandbytes", "torchao", "flash-attn")
 NEWEST = 8  # final releases read per package, newest first
 NEWEST_OF = {"flash-attn": 3}  # the 2.8.3 series, whose asset matrix torchsetup.extensions knows
-FAMILY = {"torch", "torchvision", "torchaudio"}
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
 

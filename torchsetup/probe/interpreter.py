@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from torchsetup import children
 from torchsetup.errors import EnvironmentUnusable
+from torchsetup.kinds import FAMILY
 from torchsetup.probe.model import Build, Installed, PythonInfo, build_from_record
 
 if TYPE_CHECKING:
     from torchsetup.dependents import Dependent
 
-FAMILY = ("torch", "torchvision", "torchaudio")
 INTERPRETER_SCRIPT = Path(__file__).resolve().parent.parent / "interpreter_script.py"
 # The script is imported (so that its compiled bytecode is reused: a script run by path is compiled
 # anew every time) from its folder, which then leaves sys.path before it reads sys.path.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from torchsetup.errors import NoFitError
-from torchsetup.project.pyproject import FAMILY
+from torchsetup.kinds import FAMILY
 from torchsetup.project.uvedit import (
     INDEX_PREFIX,
     fleet_requirements,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from torchsetup.errors import UsageError
+from torchsetup.kinds import FAMILY
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
     from torchsetup.probe.model import Machine
 
-FAMILY = ("torch", "torchvision", "torchaudio")
 # packages known to require one torch (data/sources/torch-dependents.md): their pins constrain a plan
 KNOWN_NEIGHBOURS = ("vllm", "xformers", "flash-attn", "torch-tensorrt", "torchao", "fbgemm-gpu",
                     "fbgemm-gpu-genai", "torch-scatter", "torch-sparse", "pyg-lib", "bitsandbytes", "apex")
@@ -159,6 +159,29 @@ def listed_requirements(doc: Mapping[str, Any]) -> list[str]:
     for extra in project.get("optional-dependencies", {}).values():
         values += list(extra)
     return [str(v) for v in values if isinstance(v, str)]
+
+
+def listed_pyg(doc: Mapping[str, Any], asked: tuple[str, ...]) -> tuple[str, ...]:
+    """PyG's packages the project lists and --with does not name: their page (a flat uv index, or a Poetry
+    single-page source) must follow the planned torch, so they are planned as --with would plan them."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from torchsetup.extensions import PACKAGES
+
+    named = {requirement_name(text) for text in asked}
+    out = []
+    poetry = doc.get("tool", {}).get("poetry", {}).get("dependencies", {})
+    for text in [*listed_requirements(doc), *map(str, poetry)]:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        name = requirement_name(text)
+        package = PACKAGES.get(name or "")
+        if package is not None and package.source == "find-links" and name not in named:
+            out.append(f"{name}{requirement.specifier}")
+            named.add(name)
+    return tuple(out)
 
 
 def unchecked_neighbours(doc: Mapping[str, Any], machines: list[Machine]) -> list[str]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from torchsetup.project.pyproject import FAMILY, family_requirements, requirement_name
+from torchsetup.kinds import FAMILY
+from torchsetup.project.pyproject import family_requirements, requirement_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from torchsetup.errors import UsageError
-from torchsetup.project.pyproject import FAMILY, family_requirements, requirement_name
+from torchsetup.kinds import FAMILY
+from torchsetup.project.pyproject import family_requirements, requirement_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
